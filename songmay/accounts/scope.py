@@ -1,0 +1,136 @@
+"""The one mechanism that decides what a user may see and change.
+
+Every page, API endpoint, export and command asks a user's `Scope`: `may()` says whether
+the role may use a feature at all (403 if not), and the `filter_*` methods cut a queryset
+down to the user's area, school, donor or operator (an object outside it is a 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from songmay.accounts.models import User
+
+Q_T = TypeVar("Q_T", bound=QuerySet[Any])
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Quản trị hệ thống"
+    PROVINCE_OFFICER = "province_officer", "Cán bộ Sở GD&ĐT"
+    AREA_OFFICER = "area_officer", "Cán bộ xã/phường"
+    SCHOOL_STAFF = "school_staff", "Cán bộ trường"
+    DONOR = "donor", "Nhà tài trợ"
+    OPERATOR = "operator", "Doanh nghiệp viễn thông"
+    AUDITOR = "auditor", "Thanh tra, kiểm toán"
+
+
+# What each role may do at all; the scope then limits which rows.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        {
+            "areas.view", "areas.add", "schools.view", "schools.add", "schools.change",
+            "campaigns.view", "campaigns.change", "audit.view", "users.view", "users.change",
+        }
+    ),
+    Role.PROVINCE_OFFICER: frozenset(
+        {
+            "areas.view", "schools.view", "schools.add", "schools.change",
+            "campaigns.view", "campaigns.change", "users.view", "users.change",
+        }
+    ),
+    Role.AREA_OFFICER: frozenset(
+        {"areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view"}
+    ),
+    Role.SCHOOL_STAFF: frozenset({"schools.view", "schools.change", "campaigns.view"}),
+    Role.DONOR: frozenset({"campaigns.view"}),
+    Role.OPERATOR: frozenset({"campaigns.view"}),
+    Role.AUDITOR: frozenset(
+        {"areas.view", "schools.view", "campaigns.view", "audit.view", "users.view"}
+    ),
+}  # fmt: skip
+
+# Roles that may use the staff pages (lists of schools, areas...).
+STAFF_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER, Role.AREA_OFFICER, Role.SCHOOL_STAFF})
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    # Materialised path of the area the user answers for; None with a national role.
+    area_path: str | None
+    school_id: int | None = None
+    donor_id: int | None = None
+    operator_id: int | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        if not user.is_active or not user.is_authenticated:
+            return cls(role="", area_path=None)
+        if user.role == Role.SCHOOL_STAFF and user.school is not None:
+            return cls(user.role, user.school.area.path, school_id=user.school_id)
+        return cls(
+            role=user.role,
+            area_path=user.area.path if user.area else None,
+            donor_id=user.donor_id,
+            operator_id=user.operator_id,
+        )
+
+    @property
+    def is_national(self) -> bool:
+        return self.role in (Role.ADMIN, Role.AUDITOR) and self.area_path is None
+
+    def may(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    def covers_path(self, path: str) -> bool:
+        """Whether an area (given by its path) lies inside this scope."""
+        if self.is_national:
+            return True
+        return self.area_path is not None and path.startswith(self.area_path)
+
+    def _within(self, qs: Q_T, area_field: str) -> Q_T:
+        prefix = f"{area_field}__" if area_field else ""
+        if self.is_national:
+            return qs
+        if self.area_path is None or self.role in (Role.DONOR, Role.OPERATOR):
+            return qs.none()
+        return qs.filter(**{f"{prefix}path__startswith": self.area_path})
+
+    def filter_areas(self, qs: Q_T, area_field: str) -> Q_T:
+        """Areas (or rows with an area) inside the user's area."""
+        return self._within(qs, area_field)
+
+    def filter_schools(self, qs: Q_T, school_field: str) -> Q_T:
+        """Schools (or rows with a school): school staff see only their own school."""
+        prefix = f"{school_field}__" if school_field else ""
+        if self.role == Role.SCHOOL_STAFF:
+            return qs.filter(**{f"{prefix}pk": self.school_id})
+        return self._within(qs, f"{prefix}area")
+
+    def filter_campaigns(self, qs: Q_T) -> Q_T:
+        """Campaigns of the nation, of the user's province, or of an area inside the scope."""
+        if self.is_national or self.role in (Role.DONOR, Role.OPERATOR):
+            return qs
+        if self.area_path is None:
+            return qs.none()
+        codes = self.area_path.strip("/").split("/")
+        above = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+        return qs.filter(
+            Q(area__isnull=True) | Q(area__path__in=above) | Q(area__path__startswith=self.area_path)
+        )
+
+    def filter_users(self, qs: Q_T) -> Q_T:
+        """Users bound to an area or school inside the scope (admins see everyone)."""
+        if self.is_national:
+            return qs
+        if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
+            return qs.none()
+        return qs.filter(
+            Q(area__path__startswith=self.area_path)
+            | Q(school__area__path__startswith=self.area_path)
+        )

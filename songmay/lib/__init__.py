@@ -1,0 +1,1 @@
+"""Framework-free helpers: Vietnamese text, spreadsheets, money, phone numbers."""

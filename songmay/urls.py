@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from songmay import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("songmay.accounts.urls")),
+    path("areas/", include("songmay.areas.urls")),
+    path("campaigns/", include("songmay.campaigns.urls")),
+    path("audit/", include("songmay.audit.urls")),
+    path("jobs/", include("songmay.jobs.urls")),
+    path("api/v1/", include("songmay.api.urls")),
+]
