@@ -1,0 +1,69 @@
+"""Shared test fixtures: official areas, the demo data and one user per role and place."""
+
+import os
+
+import pytest
+
+# Playwright runs its own event loop in the test thread; Django's async guard would refuse
+# the ORM calls the tests make beside it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def areas(db):
+    """The official 34 provinces and their communes, loaded through the real service."""
+    from songmay.areas.services import areas_load_official
+
+    areas_load_official(actor=None)
+
+
+@pytest.fixture
+def demo(areas):
+    """The demo campaigns, schools and one log-in per role."""
+    from songmay.campaigns.demo import load_demo
+
+    return {login.username: login for login in load_demo()}
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role, **scope) -> a saved user made through the real service."""
+    from songmay.accounts.services import UserData, user_create
+
+    counter = iter(range(10_000))
+
+    def make(role, **scope):
+        data = UserData(username=f"u{next(counter)}-{role}", full_name=f"Người dùng {role}",
+                        role=role, **scope)  # fmt: skip
+        return user_create(actor=None, data=data, password="mật-khẩu-đủ-dài-2021")
+
+    return make
+
+
+@pytest.fixture
+def place(areas):
+    """Two communes in Bắc Ninh and one in Phú Thọ, with a school each."""
+    from songmay.areas.models import Area
+    from songmay.areas.services import SchoolData, school_create
+
+    communes = {
+        "lucngan": Area.objects.get(code="07582"),
+        "sondong": Area.objects.get(code="07615"),
+        "phutho": Area.objects.filter(parent__code="25").order_by("code").first(),
+    }
+    schools = {
+        key: school_create(actor=None, data=SchoolData(
+            code=f"T-{area.code}", name=f"Trường Tiểu học {area.name}", area=area, levels=["primary"]))
+        for key, area in communes.items()
+    }  # fmt: skip
+    return {
+        "bac_ninh": Area.objects.get(code="24"),
+        "phu_tho": Area.objects.get(code="25"),
+        "communes": communes,
+        "schools": schools,
+    }
