@@ -14,12 +14,29 @@ def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (see test_security); tests need speed, not strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the 3,355 official areas once per run; each test's transaction rolls back above it."""
+    from songmay.areas.services import areas_load_official
+
+    with django_db_blocker.unblock():
+        areas_load_official(actor=None)
+
+
 @pytest.fixture
 def areas(db):
     """The official 34 provinces and their communes, loaded through the real service."""
+    from songmay.areas.models import Area
     from songmay.areas.services import areas_load_official
 
-    areas_load_official(actor=None)
+    if not Area.objects.filter(code="24").exists():  # a browser test flushed the database
+        areas_load_official(actor=None)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("songmay.accounts.urls")),
-    path("areas/", include("songmay.areas.urls")),
+    path("", include("songmay.areas.urls")),
     path("campaigns/", include("songmay.campaigns.urls")),
     path("audit/", include("songmay.audit.urls")),
     path("jobs/", include("songmay.jobs.urls")),

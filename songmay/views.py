@@ -1,7 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from songmay.accounts.decorators import AuthenticatedRequest
+from songmay.areas.selectors import school_list
+from songmay.campaigns.selectors import campaign_list
 
 
 @require_GET
@@ -16,5 +21,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """Each role's starting page: what lies in its scope and where to go next."""
+    user = request.user
+    scope = user.scope
+    context = {
+        "campaigns": campaign_list(user=user).prefetch_related("phases")[:10],
+        "school_count": school_list(user=user).count() if scope.may("schools.view") else None,
+    }
+    return render(request, "home.html", context)

@@ -6,10 +6,11 @@ from django.shortcuts import redirect
 
 from songmay.accounts.scope import Role
 
-# Roles that hold the keys to the whole province; with SONGMAY_REQUIRE_2FA they must
-# pass a one-time password before any page but log-in and 2FA set-up.
+# Roles that hold the keys to a whole province; with SONGMAY_REQUIRE_2FA (on in production)
+# they must set up and pass a one-time password before any other page.
 TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER})
-OPEN_PATHS = ("/accounts/", "/static/", "/healthz", "/i18n/", "/api/")
+OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/i18n/", "/api/")
+PENDING = "songmay_2fa_pending"  # set at log-in when the user has a confirmed device
 
 
 class RequireTwoFactorMiddleware:
@@ -19,11 +20,25 @@ class RequireTwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if (
-            settings.SONGMAY_REQUIRE_2FA
-            and user.is_authenticated
-            and getattr(user, "role", "") in TWO_FACTOR_ROLES
+            user.is_authenticated
             and not user.is_verified()  # type: ignore[union-attr]
             and not request.path.startswith(OPEN_PATHS)
+            and (
+                request.session.get(PENDING)
+                or (settings.SONGMAY_REQUIRE_2FA and getattr(user, "role", "") in TWO_FACTOR_ROLES)
+            )
         ):
             return redirect("accounts:two_factor")
+        return self.get_response(request)
+
+
+class VietnameseFirstMiddleware:
+    """The interface opens in Vietnamese whatever the browser asks for; English is a choice
+    the person makes (Django's language cookie), not a guess from Accept-Language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)

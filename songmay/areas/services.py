@@ -138,7 +138,7 @@ class SchoolData:
     is_active: bool = True
 
 
-def _clean_school(data: SchoolData) -> dict[str, Any]:
+def school_clean(data: SchoolData) -> dict[str, Any]:
     """Normalise and check one school's fields; raise DomainError naming the field."""
     code = data.code.strip()
     if not code:
@@ -183,7 +183,7 @@ def _clean_school(data: SchoolData) -> dict[str, Any]:
 def school_create(*, actor: User | None, data: SchoolData) -> School:
     """Register a school in an area inside the actor's scope."""
     _require(actor, "schools.add", data.area)
-    values = _clean_school(data)
+    values = school_clean(data)
     if School.objects.filter(code=values["code"]).exists():
         raise DomainError(f"Mã trường “{values['code']}” đã có trong hệ thống.", field="code")
     school = School.objects.create(**values)
@@ -204,7 +204,7 @@ def school_update(*, actor: User | None, school: School, data: SchoolData) -> Sc
     _require(actor, "schools.change", data.area)
     school = School.objects.select_for_update().get(pk=school.pk)
     before = snapshot(school, SCHOOL_FIELDS)
-    values = _clean_school(data)
+    values = school_clean(data)
     if values["code"] != school.code and School.objects.filter(code=values["code"]).exists():
         raise DomainError(f"Mã trường “{values['code']}” đã có trong hệ thống.", field="code")
     for name, value in values.items():

@@ -134,3 +134,17 @@ def audit_record(
     for counter in open_services:
         counter[0] += 1
     return entry
+
+
+@audited
+def export_record(
+    *, actor: User, what: str, rows: int, filters: dict[str, Any], area: Area | None = None
+) -> AuditEntry:
+    """Record that `actor` downloaded `rows` rows of `what` (e.g. "audit", "student")."""
+    return audit_record(
+        actor=actor,
+        action=f"{what}.exported",
+        area=area,
+        target_repr=f"Xuất {rows} dòng",
+        changes={"filters": {key: _json_value(value) for key, value in filters.items()}, "rows": rows},
+    )

@@ -1,0 +1,146 @@
+"""Starting and running long jobs. A job runs in a task worker and reports its progress
+to the person who started it; what it writes is done by the domain services it calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from songmay.audit.context import origin
+from songmay.audit.services import audit_record, audited
+from songmay.jobs.models import Job, JobStatus
+from songmay.lib.errors import DomainError
+from songmay.lib.spreadsheet import RowError
+
+if TYPE_CHECKING:
+    from songmay.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class JobOutcome:
+    """What a runner returns: counts on success, or the errors that kept it from writing."""
+
+    summary: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class JobProgress:
+    """Given to a runner: `progress(done, total)` after each step, `progress.phase(text)`.
+
+    Each update is its own small write, outside the runner's transactions, so the job page
+    sees it at once; updates are thinned to about one per percent.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._written = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        step = max(1, total // 100)
+        if done >= total or self._written < 0 or done - self._written >= step:
+            Job.objects.filter(pk=self.job_id).update(done=min(done, total), total=total)
+            self._written = done
+
+    def phase(self, text: str) -> None:
+        Job.objects.filter(pk=self.job_id).update(summary={"phase": text})
+
+
+Runner = Callable[[Job, JobProgress], JobOutcome]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    label: str
+    runner: str  # dotted path to a Runner, imported when the job runs
+    permission: str  # what the person starting the job must be allowed to do
+    done_url: str = ""  # URL name of the page to go on to when the job is done
+
+
+# The registry of long jobs, by `Job.kind`.
+JOB_KINDS: dict[str, JobKind] = {
+    "schools.import": JobKind(
+        label="Nhập danh sách trường",
+        runner="songmay.areas.importing.run_school_import",
+        permission="schools.add",
+        done_url="areas:school_list",
+    ),
+}
+
+
+@audited
+def job_start(*, actor: User, kind: str, file_name: str, payload: bytes) -> Job:
+    """Save a job with its input file and queue it for a worker once the save is committed."""
+    from songmay.jobs.tasks import run_job  # noqa: PLC0415  (tasks imports this module)
+
+    job_kind = JOB_KINDS.get(kind)
+    if job_kind is None:
+        raise DomainError(f"Không có loại tác vụ “{kind}”.")
+    if not actor.scope.may(job_kind.permission):
+        raise PermissionDenied
+    job = Job.objects.create(
+        kind=kind, created_by=actor, file_name=file_name[:255], payload=payload
+    )
+    audit_record(
+        actor=actor,
+        action="job.started",
+        target=job,
+        target_repr=f"{job_kind.label}: {file_name}"[:255],
+        changes={"kind": kind, "file": file_name, "bytes": len(payload)},
+    )
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
+
+
+def job_run(*, job_id: int) -> Job | None:
+    """Run a queued job to the end. A job a killed worker left running starts over.
+
+    The job's own status and progress are bookkeeping, not domain writes, so they are not
+    audited; the runner's services audit what it changes.
+    """
+    job = Job.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return job
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, done=0, total=0, summary={}, errors=[], finished_at=None
+    )
+    job_kind = JOB_KINDS.get(job.kind)
+    try:
+        if job_kind is None:
+            raise LookupError(f"unknown job kind {job.kind!r}")
+        runner: Runner = import_string(job_kind.runner)
+        with origin("task"):
+            outcome = runner(job, JobProgress(job.pk))
+    except Exception:  # a bug must not leave the job "running" forever
+        logger.exception("Job %s (%s) failed", job.pk, job.kind)
+        outcome = JobOutcome(
+            errors=[
+                RowError(
+                    0,
+                    "",
+                    f"Lỗi hệ thống khi xử lý tác vụ #{job.pk}; chưa ghi gì vào hệ thống. "
+                    "Hãy thử lại sau ít phút hoặc báo quản trị viên.",
+                )
+            ]
+        )
+    status = JobStatus.FAILED if outcome.errors else JobStatus.SUCCEEDED
+    done = Job.objects.filter(pk=job.pk).values_list("total", flat=True).first() or 0
+    Job.objects.filter(pk=job.pk).update(
+        status=status,
+        summary=outcome.summary,
+        errors=[asdict(error) for error in outcome.errors],
+        done=done,
+        finished_at=timezone.now(),
+        # The uploaded file is kept only until it has been read: it may hold personal data.
+        payload=b"",
+    )
+    job.refresh_from_db()
+    return job

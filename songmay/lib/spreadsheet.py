@@ -1,0 +1,342 @@
+"""Spreadsheets in and out: read the first sheet of xlsx/xls/ods/csv as text, find the
+columns by their (Vietnamese) headers, and write xlsx that is safe to open in Excel.
+
+Framework-free: no Django here, so importers, commands and tests share one reader.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import python_calamine
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from songmay.lib.vietnamese import fold
+
+EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
+ACCEPT = ",".join(EXTENSIONS)  # for <input type="file" accept="...">
+
+# xlsx and ods are zip archives; xls is an OLE2 compound file.
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HOW_TO_FIX = "Hãy mở tệp bằng Excel hoặc LibreOffice và lưu lại dạng .xlsx rồi tải lên lại."
+
+
+class SpreadsheetError(ValueError):
+    """The file cannot be read as a table; `message` tells the user what to do (Vietnamese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an imported file, located the way Excel shows it."""
+
+    row: int  # 1-based row number as Excel shows it; 0 when the whole file is at fault
+    column: str  # the column's Vietnamese name, "" when no single column is at fault
+    message: str  # what is wrong and how to fix it, in Vietnamese
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _extension(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot >= 0 else ""
+
+
+def check_upload(data: bytes, filename: str) -> None:
+    """Cheap checks before a file is accepted: known extension, not empty, right kind of bytes.
+
+    Raises SpreadsheetError; `read_table` repeats these checks, then parses the whole file.
+    """
+    extension = _extension(filename)
+    if extension not in EXTENSIONS:
+        raise SpreadsheetError(
+            f"Không đọc được tệp “{filename}”: chỉ nhận tệp bảng tính .xlsx, .xls, .ods hoặc .csv."
+        )
+    if not data.strip():
+        raise SpreadsheetError(f"Tệp “{filename}” trống. Hãy chọn đúng tệp danh sách.")
+    if extension == ".csv":
+        if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SpreadsheetError(
+                f"Tệp “{filename}” không phải tệp CSV (văn bản). {_HOW_TO_FIX}"
+            )
+    elif not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise SpreadsheetError(
+            f"Tệp “{filename}” không phải bảng tính (có thể là PDF, ảnh hoặc tệp hỏng "
+            f"được đổi đuôi thành {extension}). {_HOW_TO_FIX}"
+        )
+
+
+def read_table(data: bytes, filename: str) -> list[list[str]]:
+    """The first sheet of an xlsx, xls, ods or csv file, as rows of stripped strings.
+
+    Row i of the result is row i+1 as Excel shows it (empty rows are kept, so error
+    messages can quote the right row number); trailing empty rows and cells are dropped.
+    """
+    check_upload(data, filename)
+    if _extension(filename) == ".csv":
+        rows = _read_csv(data)
+    else:
+        rows = _read_workbook(data, filename)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise SpreadsheetError(
+            f"Trang tính đầu tiên của tệp “{filename}” không có dữ liệu. "
+            "Hãy đặt danh sách ở trang tính đầu tiên."
+        )
+    return rows
+
+
+def _read_workbook(data: bytes, filename: str) -> list[list[str]]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        with workbook:
+            index = next(
+                (
+                    i
+                    for i, sheet in enumerate(workbook.sheets_metadata)
+                    if sheet.visible == python_calamine.SheetVisibleEnum.Visible
+                    and sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
+                ),
+                0,
+            )
+            # skip_empty_area=False: the first row returned is row 1, whatever is empty.
+            values = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+    except python_calamine.PasswordError:
+        raise SpreadsheetError(
+            f"Tệp “{filename}” được đặt mật khẩu. Hãy bỏ mật khẩu rồi tải lên lại."
+        ) from None
+    except (python_calamine.CalamineError, ValueError, IndexError, OSError):
+        raise SpreadsheetError(
+            f"Không đọc được tệp “{filename}”: tệp hỏng hoặc không phải bảng tính. {_HOW_TO_FIX}"
+        ) from None
+    return [_trim([cell_text(value) for value in row]) for row in values]
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    # Excel's "CSV UTF-8" has a BOM; older Vietnamese Windows machines save in cp1258.
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")  # never fails: the user sees the odd letters and can fix them
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    text = _decode(data)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    # Excel writes ";" where the decimal mark is a comma, as in Vietnamese settings.
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [_trim([cell_text(value) for value in row]) for row in reader]
+    except csv.Error:
+        raise SpreadsheetError(
+            "Không đọc được tệp CSV (dấu ngoặc kép không đóng). " + _HOW_TO_FIX
+        ) from None
+
+
+def cell_text(value: object) -> str:
+    """One cell as the text a person sees: 24710101.0 -> "24710101", dates as dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.15g}"  # drops float noise: 0.30000000000000004 -> "0.3"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    return str(value).strip()
+
+
+def _trim(row: list[str]) -> list[str]:
+    while row and not row[-1]:
+        row.pop()
+    return row
+
+
+# ---------------------------------------------------------------------------- headers
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column an importer expects, found by its header whatever the case, accents or spaces."""
+
+    key: str
+    label: str  # the Vietnamese header, as in the template and in error messages
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    help: str = ""  # one line for the upload page and the template's instructions
+
+    def header_keys(self) -> set[str]:
+        return {header_key(name) for name in (self.label, self.key, *self.aliases)}
+
+
+def header_key(text: str) -> str:
+    """ "Mã xã/phường (*)", "ma_xa phuong" -> "maxaphuong": letters and digits, folded."""
+    text = re.sub(r"\([^)]*\)", "", text)
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+class MissingColumnsError(SpreadsheetError):
+    def __init__(self, missing: list[Column], header_row: int) -> None:
+        names = ", ".join(f"“{column.label}”" for column in missing)
+        super().__init__(
+            f"Dòng tiêu đề (dòng {header_row}) thiếu cột {names}. "
+            "Hãy thêm cột đó hoặc dùng tệp mẫu."
+        )
+        self.missing = missing
+        self.header_row = header_row
+
+
+def map_header(header_row: Sequence[str], columns: Iterable[Column]) -> dict[str, int]:
+    """{column key: index in the row} for every column found; the first match wins.
+
+    Raises MissingColumnsError (row number 1) naming every required column not found.
+    """
+    found, missing = _match(header_row, list(columns))
+    if missing:
+        raise MissingColumnsError(missing, 1)
+    return found
+
+
+def find_header(
+    rows: Sequence[Sequence[str]], columns: Iterable[Column], *, search_rows: int = 10
+) -> tuple[int, dict[str, int]]:
+    """The header row among the first rows (a title often sits above it) and its mapping.
+
+    Returns (0-based index of the header row, mapping). Raises MissingColumnsError for the
+    row that matched the most columns when none has every required one.
+    """
+    wanted = list(columns)
+    best: tuple[int, int, list[Column]] | None = None
+    for index, row in enumerate(rows[:search_rows]):
+        found, missing = _match(row, wanted)
+        if not found:
+            continue
+        if not missing:
+            return index, found
+        if best is None or len(found) > best[1]:
+            best = (index, len(found), missing)
+    if best is None:
+        labels = ", ".join(f"“{column.label}”" for column in wanted if column.required)
+        raise SpreadsheetError(
+            f"Không tìm thấy dòng tiêu đề trong {search_rows} dòng đầu. "
+            f"Dòng tiêu đề cần có các cột {labels}; hãy dùng tệp mẫu."
+        )
+    raise MissingColumnsError(best[2], best[0] + 1)
+
+
+def _match(row: Sequence[str], columns: list[Column]) -> tuple[dict[str, int], list[Column]]:
+    keys = [header_key(cell) for cell in row]
+    found: dict[str, int] = {}
+    for column in columns:
+        accepted = column.header_keys()
+        index = next((i for i, key in enumerate(keys) if key and key in accepted), None)
+        if index is not None:
+            found[column.key] = index
+    missing = [column for column in columns if column.required and column.key not in found]
+    return found, missing
+
+
+# ---------------------------------------------------------------------------- writing
+
+# A cell starting with one of these is run as a formula by Excel or LibreOffice
+# (CSV/formula injection), so such text is written with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAX_WIDTH = 60
+
+
+def safe_cell(value: object) -> object:
+    """A value openpyxl will store as data, never as a formula or an invalid character."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(_FORMULA_STARTS):
+            return "'" + value
+        return value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # Excel has no time zones: keep the wall-clock time the caller localised to.
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Sheet"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+def _width(value: object) -> int:
+    if isinstance(value, dt.date):
+        return 16 if isinstance(value, dt.datetime) else 11
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def write_xlsx(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes:
+    """An xlsx file with one sheet per (title, header, rows): bold frozen header, fitted widths."""
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    bold = Font(bold=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(_sheet_title(title, used))
+        sheet.freeze_panes = "A2"
+        cleaned = [[safe_cell(value) for value in row] for row in rows]
+        for index, label in enumerate(header, start=1):
+            widest = max(
+                [len(label), *(_width(row[index - 1]) for row in cleaned if len(row) >= index)]
+            )
+            sheet.column_dimensions[get_column_letter(index)].width = min(_MAX_WIDTH, widest + 2)
+        header_cells = []
+        for label in header:
+            cell = WriteOnlyCell(sheet, value=safe_cell(label))
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in cleaned:
+            sheet.append([_dated(sheet, value) for value in row])
+    if not used:
+        workbook.create_sheet("Sheet")
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _dated(sheet: object, value: object) -> object:
+    if not isinstance(value, dt.date):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    cell.number_format = "DD/MM/YYYY HH:MM" if isinstance(value, dt.datetime) else "DD/MM/YYYY"
+    return cell

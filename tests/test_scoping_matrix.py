@@ -1,0 +1,179 @@
+"""The scoping matrix, built from the URL configuration.
+
+Every named URL must be listed below as public, personal (the user's own things) or scoped.
+For each scoped page: a user inside the scope gets it, a user of another area or school gets
+404, a role that may not use the page gets 403, and an anonymous visitor is sent to log in.
+A new URL that is not listed fails `test_every_url_is_in_the_matrix`.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from songmay.accounts.scope import Role
+
+
+def named_urls(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[str]:
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from named_urls(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+PUBLIC = {"healthz", "set_language", "accounts:login", "accounts:logout"}
+
+
+@dataclass
+class Case:
+    """`insider` may see the object; `outsider` (another area/school) gets 404."""
+
+    insider: str
+    outsider: str
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda world: {}
+    method: str = "get"
+    forbidden: list[str] = field(default_factory=list)  # roles that get 403
+    status: int = 200  # what the insider gets (302 after a POST)
+
+
+ALL_BUT = lambda *roles: [r for r in ("donor", "operator", "auditor", "school", "area") if r not in roles]  # noqa: E731
+
+SCOPED: dict[str, Case] = {
+    "areas:area_detail": Case("area_ln", "area_sd", lambda w: {"code": w["lucngan"].code},
+                              forbidden=["donor", "operator", "school"]),
+    "areas:school_detail": Case("school_ln", "school_sd", lambda w: {"pk": w["school_ln"].pk},
+                                forbidden=["donor", "operator"]),
+    "areas:school_edit": Case("area_ln", "area_sd", lambda w: {"pk": w["school_ln"].pk},
+                              forbidden=["donor", "operator", "auditor"]),
+    "campaigns:detail": Case("area_ln", "province_pt", lambda w: {"pk": w["campaign_bn"].pk}),
+    "campaigns:edit": Case("province_bn", "province_pt", lambda w: {"pk": w["campaign_bn"].pk},
+                           forbidden=["donor", "operator", "auditor", "school", "area"]),
+    "accounts:user_edit": Case("province_bn", "province_pt", lambda w: {"pk": w["users"]["school_ln"].pk},
+                               forbidden=["donor", "operator", "auditor", "school", "area"]),
+    "accounts:token_revoke": Case("province_bn", "province_pt", lambda w: {"pk": w["token_bn"].pk},
+                                  method="post", status=302),
+}  # fmt: skip
+
+# Lists: the outsider must not see the insider's object (marker text) in the page.
+LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
+    "areas:area_list": ("area_ln", "area_sd", lambda w: w["lucngan"].name, ["donor", "operator"]),
+    "areas:school_list": ("area_ln", "area_sd", lambda w: w["school_ln"].name, ["donor", "operator"]),
+    "campaigns:list": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
+    "accounts:user_list": ("province_bn", "province_pt", lambda w: w["users"]["school_ln"].username,
+                           ["donor", "operator", "school", "area"]),
+    "audit:list": ("admin", "auditor_pt", lambda w: w["school_ln"].name,
+                   ["donor", "operator", "school", "area", "province_bn"]),
+    "home": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
+}  # fmt: skip
+
+# Pages about the user's own account, or feature pages with no object in the URL.
+PERSONAL_OR_FORMS: dict[str, list[str]] = {
+    "accounts:profile": [],
+    "accounts:password": [],
+    "accounts:two_factor": [],
+    "accounts:token_create": [],
+    "areas:area_create": ["donor", "operator", "auditor", "school", "area", "province_bn"],
+    "areas:school_create": ["donor", "operator", "auditor", "school"],
+    "campaigns:create": ["donor", "operator", "auditor", "school", "area"],
+    "accounts:user_create": ["donor", "operator", "auditor", "school", "area"],
+    "audit:export": ["donor", "operator", "school", "area", "province_bn"],
+}
+
+
+@pytest.fixture
+def world(place, make_user):
+    from songmay.accounts.services import api_token_create
+    from songmay.campaigns.services import CampaignData, campaign_create
+
+    communes, schools = place["communes"], place["schools"]
+    users = {
+        "admin": make_user(Role.ADMIN),
+        "auditor": make_user(Role.AUDITOR),
+        "auditor_pt": make_user(Role.AUDITOR, area=place["phu_tho"]),
+        "province_bn": make_user(Role.PROVINCE_OFFICER, area=place["bac_ninh"]),
+        "province_pt": make_user(Role.PROVINCE_OFFICER, area=place["phu_tho"]),
+        "area_ln": make_user(Role.AREA_OFFICER, area=communes["lucngan"]),
+        "area_sd": make_user(Role.AREA_OFFICER, area=communes["sondong"]),
+        "school_ln": make_user(Role.SCHOOL_STAFF, school=schools["lucngan"]),
+        "school_sd": make_user(Role.SCHOOL_STAFF, school=schools["sondong"]),
+    }
+    from songmay.campaigns.demo import load_demo
+
+    load_demo()  # donor and operator organisations
+    from songmay.connectivity.models import Operator
+    from songmay.donations.models import Donor
+
+    users["donor"] = make_user(Role.DONOR, donor=Donor.objects.first())
+    users["operator"] = make_user(Role.OPERATOR, operator=Operator.objects.first())
+    users["school"], users["area"] = users["school_ln"], users["area_ln"]
+    campaign_bn = campaign_create(actor=None, data=CampaignData(name="Chiến dịch Bắc Ninh thử", area=place["bac_ninh"]))
+    token_bn, _key = api_token_create(actor=users["province_bn"], name="thử")
+    return {"users": users, "lucngan": communes["lucngan"], "school_ln": schools["lucngan"],
+            "campaign_bn": campaign_bn, "token_bn": token_bn}  # fmt: skip
+
+
+def test_every_url_is_in_the_matrix():
+    listed = PUBLIC | set(SCOPED) | set(LISTS) | set(PERSONAL_OR_FORMS) | set(EXTRA)
+    missing = sorted(name for name in named_urls() if name not in listed)
+    assert not missing, f"URLs without a scoping test; add them to tests/test_scoping_matrix.py: {missing}"
+
+
+def _request(client, method, url):
+    return client.post(url) if method == "post" else client.get(url)
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_scoped_object_is_404_outside_the_scope(name, world, client):
+    case = SCOPED[name]
+    url = reverse(name, kwargs=case.kwargs(world))
+    client.force_login(world["users"][case.outsider])
+    assert _request(client, case.method, url).status_code == 404
+    client.force_login(world["users"][case.insider])
+    assert _request(client, case.method, url).status_code == case.status
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED))
+def test_scoped_object_is_403_for_roles_without_the_feature(name, world, client):
+    case = SCOPED[name]
+    url = reverse(name, kwargs=case.kwargs(world))
+    for role in case.forbidden:
+        client.force_login(world["users"][role])
+        assert _request(client, case.method, url).status_code == 403, role
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED) + sorted(LISTS) + sorted(PERSONAL_OR_FORMS))
+def test_anonymous_is_sent_to_log_in(name, world, client):
+    kwargs = SCOPED[name].kwargs(world) if name in SCOPED else {}
+    method = SCOPED[name].method if name in SCOPED else "get"
+    response = _request(client, method, reverse(name, kwargs=kwargs))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_lists_show_only_what_is_in_scope(name, world, client):
+    insider, outsider, marker, forbidden = LISTS[name]
+    text = marker(world)
+    client.force_login(world["users"][insider])
+    assert text in client.get(reverse(name)).content.decode()
+    client.force_login(world["users"][outsider])
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert text not in response.content.decode()
+    for role in forbidden:
+        client.force_login(world["users"][role])
+        assert client.get(reverse(name)).status_code == 403, role
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAL_OR_FORMS))
+def test_feature_pages_are_403_for_roles_without_the_feature(name, world, client):
+    for role in PERSONAL_OR_FORMS[name]:
+        client.force_login(world["users"][role])
+        assert client.get(reverse(name)).status_code in (403, 405), role
+
+
+EXTRA: set[str] = set()
