@@ -55,8 +55,9 @@ def make_user(db):
     counter = iter(range(10_000))
 
     def make(role, **scope):
-        data = UserData(username=f"u{next(counter)}-{role}", full_name=f"Người dùng {role}",
-                        role=role, **scope)  # fmt: skip
+        data = UserData(
+            username=f"u{next(counter)}-{role}", full_name=f"Người dùng {role}", role=role, **scope
+        )
         return user_create(actor=None, data=data, password="mật-khẩu-đủ-dài-2021")
 
     return make
@@ -74,10 +75,17 @@ def place(areas):
         "phutho": Area.objects.filter(parent__code="25").order_by("code").first(),
     }
     schools = {
-        key: school_create(actor=None, data=SchoolData(
-            code=f"T-{area.code}", name=f"Trường Tiểu học {area.name}", area=area, levels=["primary"]))
+        key: school_create(
+            actor=None,
+            data=SchoolData(
+                code=f"T-{area.code}",
+                name=f"Trường Tiểu học {area.name}",
+                area=area,
+                levels=["primary"],
+            ),
+        )
         for key, area in communes.items()
-    }  # fmt: skip
+    }
     return {
         "bac_ninh": Area.objects.get(code="24"),
         "phu_tho": Area.objects.get(code="25"),

@@ -6,6 +6,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # noqa: PLC0415 - after the env
 
     execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -224,3 +224,4 @@ LOGGING = {
 
 # Vietnamese dates dd/mm/yyyy and numbers 1.234.567 (see songmay/formats/).
 FORMAT_MODULE_PATH = ["songmay.formats"]
+CSRF_FAILURE_VIEW = "songmay.views.csrf_failure"

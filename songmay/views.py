@@ -30,3 +30,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "school_count": school_list(user=user).count() if scope.may("schools.view") else None,
     }
     return render(request, "home.html", context)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)

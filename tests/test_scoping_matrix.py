@@ -40,35 +40,67 @@ class Case:
     status: int = 200  # what the insider gets (302 after a POST)
 
 
-ALL_BUT = lambda *roles: [r for r in ("donor", "operator", "auditor", "school", "area") if r not in roles]  # noqa: E731
-
 SCOPED: dict[str, Case] = {
-    "areas:area_detail": Case("area_ln", "area_sd", lambda w: {"code": w["lucngan"].code},
-                              forbidden=["donor", "operator", "school"]),
-    "areas:school_detail": Case("school_ln", "school_sd", lambda w: {"pk": w["school_ln"].pk},
-                                forbidden=["donor", "operator"]),
-    "areas:school_edit": Case("area_ln", "area_sd", lambda w: {"pk": w["school_ln"].pk},
-                              forbidden=["donor", "operator", "auditor"]),
+    "areas:area_detail": Case(
+        "area_ln",
+        "area_sd",
+        lambda w: {"code": w["lucngan"].code},
+        forbidden=["donor", "operator", "school"],
+    ),
+    "areas:school_detail": Case(
+        "school_ln",
+        "school_sd",
+        lambda w: {"pk": w["school_ln"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "areas:school_edit": Case(
+        "area_ln",
+        "area_sd",
+        lambda w: {"pk": w["school_ln"].pk},
+        forbidden=["donor", "operator", "auditor"],
+    ),
     "campaigns:detail": Case("area_ln", "province_pt", lambda w: {"pk": w["campaign_bn"].pk}),
-    "campaigns:edit": Case("province_bn", "province_pt", lambda w: {"pk": w["campaign_bn"].pk},
-                           forbidden=["donor", "operator", "auditor", "school", "area"]),
-    "accounts:user_edit": Case("province_bn", "province_pt", lambda w: {"pk": w["users"]["school_ln"].pk},
-                               forbidden=["donor", "operator", "auditor", "school", "area"]),
-    "accounts:token_revoke": Case("province_bn", "province_pt", lambda w: {"pk": w["token_bn"].pk},
-                                  method="post", status=302),
-}  # fmt: skip
+    "campaigns:edit": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["campaign_bn"].pk},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "accounts:user_edit": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["users"]["school_ln"].pk},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "accounts:token_revoke": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["token_bn"].pk}, method="post", status=302
+    ),
+}
 
 # Lists: the outsider must not see the insider's object (marker text) in the page.
 LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
     "areas:area_list": ("area_ln", "area_sd", lambda w: w["lucngan"].name, ["donor", "operator"]),
-    "areas:school_list": ("area_ln", "area_sd", lambda w: w["school_ln"].name, ["donor", "operator"]),
+    "areas:school_list": (
+        "area_ln",
+        "area_sd",
+        lambda w: w["school_ln"].name,
+        ["donor", "operator"],
+    ),
     "campaigns:list": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
-    "accounts:user_list": ("province_bn", "province_pt", lambda w: w["users"]["school_ln"].username,
-                           ["donor", "operator", "school", "area"]),
-    "audit:list": ("admin", "auditor_pt", lambda w: w["school_ln"].name,
-                   ["donor", "operator", "school", "area", "province_bn"]),
+    "accounts:user_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["users"]["school_ln"].username,
+        ["donor", "operator", "school", "area"],
+    ),
+    "audit:list": (
+        "admin",
+        "auditor_pt",
+        lambda w: w["school_ln"].name,
+        ["donor", "operator", "school", "area", "province_bn"],
+    ),
     "home": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
-}  # fmt: skip
+}
 
 # Pages about the user's own account, or feature pages with no object in the URL.
 PERSONAL_OR_FORMS: dict[str, list[str]] = {
@@ -81,6 +113,8 @@ PERSONAL_OR_FORMS: dict[str, list[str]] = {
     "campaigns:create": ["donor", "operator", "auditor", "school", "area"],
     "accounts:user_create": ["donor", "operator", "auditor", "school", "area"],
     "audit:export": ["donor", "operator", "school", "area", "province_bn"],
+    "areas:school_import": ["donor", "operator", "auditor", "school"],
+    "areas:school_import_template": ["donor", "operator", "auditor", "school"],
 }
 
 
@@ -110,16 +144,25 @@ def world(place, make_user):
     users["donor"] = make_user(Role.DONOR, donor=Donor.objects.first())
     users["operator"] = make_user(Role.OPERATOR, operator=Operator.objects.first())
     users["school"], users["area"] = users["school_ln"], users["area_ln"]
-    campaign_bn = campaign_create(actor=None, data=CampaignData(name="Chiến dịch Bắc Ninh thử", area=place["bac_ninh"]))
+    campaign_bn = campaign_create(
+        actor=None, data=CampaignData(name="Chiến dịch Bắc Ninh thử", area=place["bac_ninh"])
+    )
     token_bn, _key = api_token_create(actor=users["province_bn"], name="thử")
-    return {"users": users, "lucngan": communes["lucngan"], "school_ln": schools["lucngan"],
-            "campaign_bn": campaign_bn, "token_bn": token_bn}  # fmt: skip
+    return {
+        "users": users,
+        "lucngan": communes["lucngan"],
+        "school_ln": schools["lucngan"],
+        "campaign_bn": campaign_bn,
+        "token_bn": token_bn,
+    }
 
 
 def test_every_url_is_in_the_matrix():
     listed = PUBLIC | set(SCOPED) | set(LISTS) | set(PERSONAL_OR_FORMS) | set(EXTRA)
     missing = sorted(name for name in named_urls() if name not in listed)
-    assert not missing, f"URLs without a scoping test; add them to tests/test_scoping_matrix.py: {missing}"
+    assert not missing, (
+        f"URLs without a scoping test; add them to tests/test_scoping_matrix.py: {missing}"
+    )
 
 
 def _request(client, method, url):
@@ -176,4 +219,162 @@ def test_feature_pages_are_403_for_roles_without_the_feature(name, world, client
         assert client.get(reverse(name)).status_code in (403, 405), role
 
 
-EXTRA: set[str] = set()
+# ---- The API: the same scopes, with tokens; anonymous callers get 401 JSON. ----
+
+API_PUBLIC = {"api:api-root", "api:openapi-json"}
+
+
+@dataclass
+class ApiCase:
+    insider: str
+    outsider: str
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda world: {}
+    method: str = "get"
+    body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    forbidden: list[str] = field(default_factory=list)
+    status: int = 200
+
+
+def _campaign_body(world):
+    return {"name": world["campaign_bn"].name, "area": "24"}
+
+
+API_SCOPED: dict[str, ApiCase] = {
+    "api:get_area": ApiCase(
+        "area_ln",
+        "area_sd",
+        lambda w: {"code": w["lucngan"].code},
+        forbidden=["donor", "operator", "school"],
+    ),
+    "api:get_school": ApiCase(
+        "school_ln",
+        "school_sd",
+        lambda w: {"school_id": w["school_ln"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:update_school": ApiCase(
+        "area_ln",
+        "area_sd",
+        lambda w: {"school_id": w["school_ln"].pk},
+        method="patch",
+        body=lambda w: {"address": "Thôn Kép"},
+        forbidden=["donor", "operator", "auditor"],
+    ),
+    "api:get_campaign": ApiCase(
+        "area_ln", "province_pt", lambda w: {"campaign_id": w["campaign_bn"].pk}
+    ),
+    "api:update_campaign": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"campaign_id": w["campaign_bn"].pk},
+        method="put",
+        body=_campaign_body,
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
+}
+
+API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
+    "api:list_areas": ("area_ln", "area_sd", lambda w: w["lucngan"].code, ["donor", "operator"]),
+    "api:list_schools": (
+        "area_ln",
+        "area_sd",
+        lambda w: w["school_ln"].code,
+        ["donor", "operator"],
+    ),
+    "api:list_campaigns": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
+}
+
+API_CREATE: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], list[str]]] = {
+    "api:create_school": (
+        lambda w: {
+            "code": "API-1",
+            "name": "Trường API",
+            "area": w["lucngan"].code,
+            "levels": ["primary"],
+        },
+        ["donor", "operator", "auditor", "school"],
+    ),
+    "api:create_campaign": (_campaign_body, ["donor", "operator", "auditor", "school", "area"]),
+}
+
+# Jobs belong to the person who started them.
+OWN = {"jobs:list", "jobs:detail", "jobs:errors_xlsx"}
+
+EXTRA: set[str] = API_PUBLIC | set(API_SCOPED) | set(API_LISTS) | set(API_CREATE) | OWN
+
+
+@pytest.fixture
+def tokens(world):
+    from songmay.accounts.services import api_token_create
+
+    return {
+        key: api_token_create(actor=user, name="matrix")[1] for key, user in world["users"].items()
+    }
+
+
+def _api(client, method, url, key=None, body=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    if method == "get":
+        return client.get(url, **headers)
+    return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("name", sorted(API_SCOPED))
+def test_api_object_is_404_outside_the_scope_and_403_without_the_feature(
+    name, world, tokens, client
+):
+    case = API_SCOPED[name]
+    url = reverse(name, kwargs=case.kwargs(world))
+    body = case.body(world) if case.body else None
+    assert _api(client, case.method, url, None, body).status_code == 401
+    response = _api(client, case.method, url, tokens[case.outsider], body)
+    assert response.status_code == 404
+    assert response.json()["message"]
+    assert _api(client, case.method, url, tokens[case.insider], body).status_code == case.status
+    for role in case.forbidden:
+        assert _api(client, case.method, url, tokens[role], body).status_code == 403, role
+
+
+@pytest.mark.parametrize("name", sorted(API_LISTS))
+def test_api_lists_show_only_what_is_in_scope(name, world, tokens, client):
+    insider, outsider, marker, forbidden = API_LISTS[name]
+    text, url = marker(world), reverse(name)
+    assert _api(client, "get", url).status_code == 401
+    assert text in _api(client, "get", url, tokens[insider]).content.decode()
+    response = _api(client, "get", url, tokens[outsider])
+    assert response.status_code == 200
+    assert text not in response.content.decode()
+    for role in forbidden:
+        assert _api(client, "get", url, tokens[role]).status_code == 403, role
+
+
+@pytest.mark.parametrize("name", sorted(API_CREATE))
+def test_api_creation_is_refused_to_roles_without_the_feature(name, world, tokens, client):
+    body, forbidden = API_CREATE[name]
+    assert _api(client, "post", reverse(name), None, body(world)).status_code == 401
+    for role in forbidden:
+        assert _api(client, "post", reverse(name), tokens[role], body(world)).status_code == 403, (
+            role
+        )
+
+
+def test_jobs_are_seen_only_by_whoever_started_them(world, client):
+    from songmay.jobs.models import Job
+
+    job = Job.objects.create(
+        kind="schools.import",
+        created_by=world["users"]["province_bn"],
+        file_name="truong.xlsx",
+        status="failed",
+        errors=[{"row": 2, "column": "Mã trường", "message": "Thiếu mã trường."}],
+    )
+    for name in ("jobs:detail", "jobs:errors_xlsx"):
+        url = reverse(name, kwargs={"pk": job.pk})
+        assert client.get(url).status_code == 302
+        client.force_login(world["users"]["province_pt"])
+        assert client.get(url).status_code == 404
+        client.force_login(world["users"]["province_bn"])
+        assert client.get(url).status_code == 200
+        client.logout()
+    client.force_login(world["users"]["province_pt"])
+    assert "truong.xlsx" not in client.get(reverse("jobs:list")).content.decode()

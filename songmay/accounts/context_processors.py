@@ -18,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
         return {"menu": []}
-    scope = user.scope  # type: ignore[union-attr]
+    scope = user.scope
     menu = [
         {"url": reverse(name), "label": _(label), "active": request.path.startswith(reverse(name))}
         for permission, name, label in MENU

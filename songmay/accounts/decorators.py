@@ -17,7 +17,7 @@ View = Callable[..., HttpResponse]
 class AuthenticatedRequest(HttpRequest):
     """The request a guarded view receives: `user` is a logged-in Songmay user."""
 
-    user: "User"  # type: ignore[assignment]
+    user: "User"
 
 
 def requires(permission: str) -> Callable[[View], View]:

@@ -16,14 +16,17 @@ if TYPE_CHECKING:
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label="Mã xác thực (6 số trên ứng dụng)", max_length=8,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric",
-                                                         "autocomplete": "one-time-code"}))  # fmt: skip
+    code = forms.CharField(
+        label="Mã xác thực (6 số trên ứng dụng)",
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="Tên mã truy cập", max_length=80,
-                           help_text="Ví dụ: Đồng bộ danh sách trường.")  # fmt: skip
+    name = forms.CharField(
+        label="Tên mã truy cập", max_length=80, help_text="Ví dụ: Đồng bộ danh sách trường."
+    )
 
 
 class PasswordForm(forms.Form):
@@ -47,26 +50,38 @@ class UserForm(forms.Form):
     email = forms.EmailField(label="Thư điện tử", required=False)
     role = forms.ChoiceField(label="Vai trò", choices=Role.choices)
     school = forms.CharField(label="Mã trường (với cán bộ trường)", required=False)
-    donor = forms.ModelChoiceField(label="Nhà tài trợ", queryset=Donor.objects.all(), required=False)
-    operator = forms.ModelChoiceField(label="Doanh nghiệp viễn thông",
-                                      queryset=Operator.objects.all(), required=False)  # fmt: skip
+    donor = forms.ModelChoiceField(
+        label="Nhà tài trợ", queryset=Donor.objects.all(), required=False
+    )
+    operator = forms.ModelChoiceField(
+        label="Doanh nghiệp viễn thông", queryset=Operator.objects.all(), required=False
+    )
     is_active = forms.BooleanField(label="Đang hoạt động", required=False, initial=True)
-    password = forms.CharField(label="Mật khẩu ban đầu", widget=forms.PasswordInput,
-                               required=False, help_text="Ít nhất 8 ký tự, không toàn số.")  # fmt: skip
+    password = forms.CharField(
+        label="Mật khẩu ban đầu",
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="Ít nhất 8 ký tự, không toàn số.",
+    )
 
     def __init__(self, *args: Any, user: User, instance: User | None = None, **kwargs: Any) -> None:
         if instance is not None:
             kwargs["initial"] = {
-                "username": instance.username, "full_name": instance.full_name,
-                "email": instance.email, "role": instance.role, "area": instance.area,
+                "username": instance.username,
+                "full_name": instance.full_name,
+                "email": instance.email,
+                "role": instance.role,
+                "area": instance.area,
                 "school": instance.school.code if instance.school else "",
-                "donor": instance.donor, "operator": instance.operator,
+                "donor": instance.donor,
+                "operator": instance.operator,
                 "is_active": instance.is_active,
-            }  # fmt: skip
+            }
         super().__init__(*args, **kwargs)
         self.user, self.instance = user, instance
-        self.fields["area"] = AreaField(user=user, label="Địa bàn (với cán bộ Sở, xã/phường)",
-                                        required=False)  # fmt: skip
+        self.fields["area"] = AreaField(
+            user=user, label="Địa bàn (với cán bộ Sở, xã/phường)", required=False
+        )
         self.order_fields(["username", "full_name", "email", "role", "area", "school"])
         if instance is not None:
             self.fields["username"].disabled = True
@@ -86,7 +101,13 @@ class UserForm(forms.Form):
     def to_data(self) -> UserData:
         data = self.cleaned_data
         return UserData(
-            username=data["username"], full_name=data["full_name"], email=data["email"],
-            role=data["role"], area=data["area"], school=data["school"], donor=data["donor"],
-            operator=data["operator"], is_active=data["is_active"],
-        )  # fmt: skip
+            username=data["username"],
+            full_name=data["full_name"],
+            email=data["email"],
+            role=data["role"],
+            area=data["area"],
+            school=data["school"],
+            donor=data["donor"],
+            operator=data["operator"],
+            is_active=data["is_active"],
+        )

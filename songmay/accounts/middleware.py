@@ -21,7 +21,7 @@ class RequireTwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[attr-defined]  # added by OTPMiddleware
             and not request.path.startswith(OPEN_PATHS)
             and (
                 request.session.get(PENDING)

@@ -32,13 +32,28 @@ class User(AbstractUser):
     full_name = models.CharField("họ và tên", max_length=120, blank=True)
     role = models.CharField("vai trò", max_length=20, choices=Role.choices)
     area = models.ForeignKey(
-        "areas.Area", models.PROTECT, null=True, blank=True, related_name="+", verbose_name="địa bàn"
+        "areas.Area",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="địa bàn",
     )
     school = models.ForeignKey(
-        "areas.School", models.PROTECT, null=True, blank=True, related_name="staff", verbose_name="trường"
+        "areas.School",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name="trường",
     )
     donor = models.ForeignKey(
-        "donations.Donor", models.PROTECT, null=True, blank=True, related_name="users", verbose_name="nhà tài trợ"
+        "donations.Donor",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="nhà tài trợ",
     )
     operator = models.ForeignKey(
         "connectivity.Operator",

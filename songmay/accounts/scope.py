@@ -33,14 +33,28 @@ class Role(models.TextChoices):
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {
-            "areas.view", "areas.add", "schools.view", "schools.add", "schools.change",
-            "campaigns.view", "campaigns.change", "audit.view", "users.view", "users.change",
+            "areas.view",
+            "areas.add",
+            "schools.view",
+            "schools.add",
+            "schools.change",
+            "campaigns.view",
+            "campaigns.change",
+            "audit.view",
+            "users.view",
+            "users.change",
         }
     ),
     Role.PROVINCE_OFFICER: frozenset(
         {
-            "areas.view", "schools.view", "schools.add", "schools.change",
-            "campaigns.view", "campaigns.change", "users.view", "users.change",
+            "areas.view",
+            "schools.view",
+            "schools.add",
+            "schools.change",
+            "campaigns.view",
+            "campaigns.change",
+            "users.view",
+            "users.change",
         }
     ),
     Role.AREA_OFFICER: frozenset(
@@ -52,7 +66,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUDITOR: frozenset(
         {"areas.view", "schools.view", "campaigns.view", "audit.view", "users.view"}
     ),
-}  # fmt: skip
+}
 
 # Roles that may use the staff pages (lists of schools, areas...).
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER, Role.AREA_OFFICER, Role.SCHOOL_STAFF})
@@ -121,7 +135,9 @@ class Scope:
         codes = self.area_path.strip("/").split("/")
         above = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
         return qs.filter(
-            Q(area__isnull=True) | Q(area__path__in=above) | Q(area__path__startswith=self.area_path)
+            Q(area__isnull=True)
+            | Q(area__path__in=above)
+            | Q(area__path__startswith=self.area_path)
         )
 
     def filter_users(self, qs: Q_T) -> Q_T:

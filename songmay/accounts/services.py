@@ -18,8 +18,17 @@ from songmay.connectivity.models import Operator
 from songmay.donations.models import Donor
 from songmay.lib.errors import DomainError
 
-USER_FIELDS = ["username", "full_name", "email", "role", "area", "school", "donor", "operator",
-               "is_active"]  # fmt: skip
+USER_FIELDS = [
+    "username",
+    "full_name",
+    "email",
+    "role",
+    "area",
+    "school",
+    "donor",
+    "operator",
+    "is_active",
+]
 
 
 @dataclass
@@ -42,16 +51,25 @@ def _scope_area(data: UserData) -> Area | None:
 def _check(actor: User | None, data: UserData) -> None:
     """The role decides which one scope field is set; the actor may only grant inside its own."""
     needed = {
-        Role.PROVINCE_OFFICER: "area", Role.AREA_OFFICER: "area", Role.SCHOOL_STAFF: "school",
-        Role.DONOR: "donor", Role.OPERATOR: "operator",
-    }.get(Role(data.role))  # fmt: skip
-    labels = {"area": "địa bàn", "school": "trường", "donor": "nhà tài trợ",
-              "operator": "doanh nghiệp viễn thông"}  # fmt: skip
-    for name in labels:
+        Role.PROVINCE_OFFICER: "area",
+        Role.AREA_OFFICER: "area",
+        Role.SCHOOL_STAFF: "school",
+        Role.DONOR: "donor",
+        Role.OPERATOR: "operator",
+    }.get(Role(data.role))
+    labels = {
+        "area": "địa bàn",
+        "school": "trường",
+        "donor": "nhà tài trợ",
+        "operator": "doanh nghiệp viễn thông",
+    }
+    for name, label in labels.items():
         if name == needed and getattr(data, name) is None:
-            raise DomainError(f"Vai trò này cần chọn {labels[name]}.", field=name)
-        if name != needed and getattr(data, name) is not None and not (
-            name == "area" and data.role == Role.AUDITOR
+            raise DomainError(f"Vai trò này cần chọn {label}.", field=name)
+        if (
+            name != needed
+            and getattr(data, name) is not None
+            and not (name == "area" and data.role == Role.AUDITOR)
         ):
             setattr(data, name, None)
     if data.role == Role.PROVINCE_OFFICER and data.area and data.area.level != AreaLevel.PROVINCE:
@@ -66,7 +84,9 @@ def _check(actor: User | None, data: UserData) -> None:
             raise DomainError("Chỉ quản trị hệ thống cấp được tài khoản vai trò này.", field="role")
         area = _scope_area(data)
         if area is None or not scope.covers_path(area.path):
-            raise DomainError("Địa bàn của tài khoản nằm ngoài phạm vi quản lý của bạn.", field="area")
+            raise DomainError(
+                "Địa bàn của tài khoản nằm ngoài phạm vi quản lý của bạn.", field="area"
+            )
 
 
 @audited
@@ -79,18 +99,29 @@ def user_create(*, actor: User | None, data: UserData, password: str) -> User:
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"Tên đăng nhập “{username}” đã có người dùng.", field="username")
     user = User(
-        username=username, full_name=data.full_name.strip(), email=data.email.strip().lower(),
-        role=data.role, area=data.area, school=data.school, donor=data.donor,
-        operator=data.operator, is_active=data.is_active,
-    )  # fmt: skip
+        username=username,
+        full_name=data.full_name.strip(),
+        email=data.email.strip().lower(),
+        role=data.role,
+        area=data.area,
+        school=data.school,
+        donor=data.donor,
+        operator=data.operator,
+        is_active=data.is_active,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="password") from None
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, action="user.created", target=user, area=_scope_area(data),
-                 changes=diff({}, {**snapshot(user, USER_FIELDS), "password": "set"}))  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="user.created",
+        target=user,
+        area=_scope_area(data),
+        changes=diff({}, {**snapshot(user, USER_FIELDS), "password": "set"}),
+    )
     return user
 
 
@@ -104,12 +135,22 @@ def user_update(*, actor: User | None, user: User, data: UserData) -> User:
     before = snapshot(user, USER_FIELDS)
     user.full_name, user.email = data.full_name.strip(), data.email.strip().lower()
     user.role, user.is_active = data.role, data.is_active
-    user.area, user.school, user.donor, user.operator = data.area, data.school, data.donor, data.operator
+    user.area, user.school, user.donor, user.operator = (
+        data.area,
+        data.school,
+        data.donor,
+        data.operator,
+    )
     user.save()
     if not user.is_active:
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(actor=actor, action="user.updated", target=user, area=_scope_area(data),
-                 changes=diff(before, snapshot(user, USER_FIELDS)))  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="user.updated",
+        target=user,
+        area=_scope_area(data),
+        changes=diff(before, snapshot(user, USER_FIELDS)),
+    )
     return user
 
 
@@ -122,8 +163,12 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> User:
         raise DomainError(" ".join(exc.messages), field="password") from None
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor, action="user.password_changed", target=user,
-                 changes={"password": ["***", "***"]})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="user.password_changed",
+        target=user,
+        changes={"password": ["***", "***"]},
+    )
     return user
 
 
@@ -136,8 +181,12 @@ def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=actor, name=name.strip(), prefix=key[:8], key_hash=ApiToken.hash_key(key)
     )
-    audit_record(actor=actor, action="api_token.created", target=token,
-                 changes={"name": [None, token.name], "key": ["***", "***"]})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="api_token.created",
+        target=token,
+        changes={"name": [None, token.name], "key": ["***", "***"]},
+    )
     return token, key
 
 
@@ -165,8 +214,9 @@ def two_factor_begin(*, actor: User) -> TOTPDevice:
 def two_factor_confirm(*, actor: User, device: TOTPDevice, code: str) -> TOTPDevice:
     """Confirm set-up with a first code from the app; older devices are removed."""
     if device.user_id != actor.pk or not device.verify_token(code.strip()):
-        raise DomainError("Mã xác thực không đúng hoặc đã hết hạn. Hãy nhập mã mới trên ứng dụng.",
-                          field="code")  # fmt: skip
+        raise DomainError(
+            "Mã xác thực không đúng hoặc đã hết hạn. Hãy nhập mã mới trên ứng dụng.", field="code"
+        )
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,18 +19,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from songmay.accounts import services
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.accounts.forms import CodeForm, PasswordForm, TokenForm, UserForm
+from songmay.accounts.middleware import PENDING as TWO_FACTOR_PENDING
 from songmay.accounts.models import User
 from songmay.forms import show_domain_error
 from songmay.lib.errors import DomainError
-
-from songmay.accounts.middleware import PENDING as TWO_FACTOR_PENDING
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         if user_has_device(form.get_user()):
             self.request.session[TWO_FACTOR_PENDING] = True
@@ -68,20 +68,30 @@ def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     buffer = BytesIO()
     image.save(buffer)
     secret = base64.b32encode(pending.bin_key).decode()
-    return render(request, "accounts/two_factor_setup.html", {
-        "form": form, "secret": secret,
-        "qr": "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode(),
-    })  # fmt: skip
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "secret": secret,
+            "qr": "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode(),
+        },
+    )
 
 
 @login_required
 def profile(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html", {
-        "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
-        "token_form": TokenForm(), "password_form": PasswordForm(user=request.user),
-        "has_2fa": user_has_device(request.user),
-        "new_key": request.session.pop("new_api_key", None),
-    })  # fmt: skip
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
+            "token_form": TokenForm(),
+            "password_form": PasswordForm(user=request.user),
+            "has_2fa": user_has_device(request.user),
+            "new_key": request.session.pop("new_api_key", None),
+        },
+    )
 
 
 @login_required
@@ -110,8 +120,9 @@ def password_change(request: AuthenticatedRequest) -> HttpResponse:
     form = PasswordForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_set_password(actor=request.user, user=request.user,
-                                       password=form.cleaned_data["new_password"])  # fmt: skip
+            services.user_set_password(
+                actor=request.user, user=request.user, password=form.cleaned_data["new_password"]
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -123,13 +134,20 @@ def password_change(request: AuthenticatedRequest) -> HttpResponse:
 
 @requires("users.view")
 def user_list(request: AuthenticatedRequest) -> HttpResponse:
-    users = User.objects.visible_to(request.user).select_related(
-        "area", "school", "donor", "operator"
-    ).order_by("username")
+    users = (
+        User.objects.visible_to(request.user)
+        .select_related("area", "school", "donor", "operator")
+        .order_by("username")
+    )
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/user_list.html", {
-        "page": page, "can_change": request.user.scope.may("users.change"),
-    })  # fmt: skip
+    return render(
+        request,
+        "accounts/user_list.html",
+        {
+            "page": page,
+            "can_change": request.user.scope.may("users.change"),
+        },
+    )
 
 
 @requires("users.change")
@@ -137,8 +155,9 @@ def user_create(request: AuthenticatedRequest) -> HttpResponse:
     form = UserForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_create(actor=request.user, data=form.to_data(),
-                                 password=form.cleaned_data["password"])  # fmt: skip
+            services.user_create(
+                actor=request.user, data=form.to_data(), password=form.cleaned_data["password"]
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -160,4 +179,3 @@ def user_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, "Đã lưu tài khoản.")
             return redirect("accounts:user_list")
     return render(request, "accounts/user_form.html", {"form": form, "target": target})
-

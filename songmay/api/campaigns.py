@@ -1,7 +1,7 @@
 """Campaigns with their phases, intake windows and contacts."""
 
 from django.db.models import QuerySet
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from songmay.api.schemas import (
@@ -74,14 +74,14 @@ def get_campaign(request: AuthedRequest, campaign_id: int) -> Campaign:
 
 
 @router.post("", response={201: CampaignOut, **ERRORS}, summary="Tạo chương trình")
-def create_campaign(request: AuthedRequest, payload: CampaignIn) -> tuple[int, Campaign]:
+def create_campaign(request: AuthedRequest, payload: CampaignIn) -> Status[Campaign]:
     require(request, "campaigns.change")
     data = _data(request, payload)
     try:
         campaign = campaign_create(actor=request.user, data=data)
     except DomainError as exc:
         raise _api_field(exc) from None
-    return 201, campaign_get(user=request.user, pk=campaign.pk)
+    return Status(201, campaign_get(user=request.user, pk=campaign.pk))
 
 
 @router.put(

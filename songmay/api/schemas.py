@@ -23,7 +23,7 @@ from songmay.areas.selectors import area_get
 class AuthedRequest(HttpRequest):
     """A request that passed the token check: `user` is the token's owner."""
 
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def require(request: AuthedRequest, permission: str) -> None:
@@ -64,7 +64,7 @@ class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class PageQuery(Schema):
+class PageQuery(PageNumberPagination.Input):
     page: int = Field(1, ge=1, description="Trang thứ mấy, từ 1.")
     page_size: int | None = Field(
         None, ge=1, description="Số dòng mỗi trang: mặc định 50, nhiều nhất 500."

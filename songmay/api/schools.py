@@ -3,7 +3,7 @@
 import dataclasses
 
 from django.db.models import QuerySet
-from ninja import P, QueryEx, Router
+from ninja import P, QueryEx, Router, Status
 from ninja.pagination import paginate
 
 from songmay.api.schemas import (
@@ -51,14 +51,14 @@ def get_school(request: AuthedRequest, school_id: int) -> School:
 
 
 @router.post("", response={201: SchoolOut, **ERRORS}, summary="Thêm trường")
-def create_school(request: AuthedRequest, payload: SchoolIn) -> tuple[int, School]:
+def create_school(request: AuthedRequest, payload: SchoolIn) -> Status[School]:
     """Đơn vị hành chính ghi bằng mã; mã ngoài phạm vi của bạn trả về 404."""
     require(request, "schools.add")
     values = payload.dict()
     values["area"] = area_by_code(request, payload.area, field="area")
     values["levels"] = [level.value for level in payload.levels]
     school = school_create(actor=request.user, data=SchoolData(**values))
-    return 201, school
+    return Status(201, school)
 
 
 @router.patch("/{school_id}", response={200: SchoolOut, **ERRORS}, summary="Sửa thông tin trường")
@@ -72,10 +72,16 @@ def update_school(request: AuthedRequest, school_id: int, payload: SchoolPatch) 
     if "levels" in changes:
         changes["levels"] = [SchoolLevel(level).value for level in changes["levels"]]
     current = SchoolData(
-        code=school.code, name=school.name, area=school.area, levels=school.levels,
-        address=school.address, principal_name=school.principal_name,
-        contact_name=school.contact_name, phone=school.phone, email=school.email,
+        code=school.code,
+        name=school.name,
+        area=school.area,
+        levels=school.levels,
+        address=school.address,
+        principal_name=school.principal_name,
+        contact_name=school.contact_name,
+        phone=school.phone,
+        email=school.email,
         is_active=school.is_active,
-    )  # fmt: skip
+    )
     data = dataclasses.replace(current, **changes)
     return school_update(actor=request.user, school=school, data=data)

@@ -3,7 +3,9 @@ from django.urls import path, re_path
 from songmay.api.api import api, not_found
 
 urlpatterns = [
+    # Any address under /api/v1/ that names no endpoint answers in JSON, not with the
+    # HTML 404 page (ninja's own view at the root would give that page).
+    path("", not_found),
     path("", api.urls),
-    # Unknown addresses under /api/v1/ answer in JSON too, not with the HTML 404 page.
     re_path(r"", not_found),
 ]

@@ -28,7 +28,7 @@ class AreaField(forms.CharField):
             return area.code if area else value
         return value.code if isinstance(value, Area) else value
 
-    def clean(self, value: Any) -> Area | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Area | None:
         text = super().clean(value)
         if not text:
             return None
@@ -50,8 +50,12 @@ class AreaForm(forms.Form):
     code = forms.CharField(label="Mã", max_length=20, help_text="Ví dụ mã huyện cũ: 213.")
     name = forms.CharField(label="Tên", max_length=200)
     level = forms.ChoiceField(label="Cấp", choices=AreaLevel.choices, initial=AreaLevel.DISTRICT)
-    division_type = forms.CharField(label="Loại đơn vị", max_length=40, required=False,
-                                    help_text="Ví dụ: huyện, thị xã, thành phố.")  # fmt: skip
+    division_type = forms.CharField(
+        label="Loại đơn vị",
+        max_length=40,
+        required=False,
+        help_text="Ví dụ: huyện, thị xã, thành phố.",
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,10 +64,14 @@ class AreaForm(forms.Form):
 
 class SchoolFilterForm(forms.Form):
     q = forms.CharField(label="Tên hoặc mã trường", required=False)
-    level = forms.ChoiceField(label="Cấp học", required=False,
-                              choices=[("", "Tất cả"), *SchoolLevel.choices])  # fmt: skip
-    active = forms.ChoiceField(label="Tình trạng", required=False, choices=[
-        ("", "Tất cả"), ("1", "Đang hoạt động"), ("0", "Ngừng hoạt động")])  # fmt: skip
+    level = forms.ChoiceField(
+        label="Cấp học", required=False, choices=[("", "Tất cả"), *SchoolLevel.choices]
+    )
+    active = forms.ChoiceField(
+        label="Tình trạng",
+        required=False,
+        choices=[("", "Tất cả"), ("1", "Đang hoạt động"), ("0", "Ngừng hoạt động")],
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,8 +81,9 @@ class SchoolFilterForm(forms.Form):
 class SchoolForm(forms.Form):
     code = forms.CharField(label="Mã trường", max_length=20)
     name = forms.CharField(label="Tên trường", max_length=255)
-    levels = forms.MultipleChoiceField(label="Cấp học", choices=SchoolLevel.choices,
-                                       widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    levels = forms.MultipleChoiceField(
+        label="Cấp học", choices=SchoolLevel.choices, widget=forms.CheckboxSelectMultiple
+    )
     address = forms.CharField(label="Địa chỉ", max_length=255, required=False)
     principal_name = forms.CharField(label="Hiệu trưởng", max_length=120, required=False)
     contact_name = forms.CharField(label="Người liên hệ", max_length=120, required=False)
@@ -85,11 +94,17 @@ class SchoolForm(forms.Form):
     def __init__(self, *args: Any, user: User, school: School | None = None, **kwargs: Any) -> None:
         if school is not None:
             kwargs["initial"] = {
-                "code": school.code, "name": school.name, "levels": school.levels,
-                "area": school.area, "address": school.address,
-                "principal_name": school.principal_name, "contact_name": school.contact_name,
-                "phone": school.phone, "email": school.email, "is_active": school.is_active,
-            }  # fmt: skip
+                "code": school.code,
+                "name": school.name,
+                "levels": school.levels,
+                "area": school.area,
+                "address": school.address,
+                "principal_name": school.principal_name,
+                "contact_name": school.contact_name,
+                "phone": school.phone,
+                "email": school.email,
+                "is_active": school.is_active,
+            }
         super().__init__(*args, **kwargs)
         self.fields["area"] = AreaField(user=user, label="Xã/phường")
         self.order_fields(["code", "name", "levels", "area"])
@@ -97,8 +112,14 @@ class SchoolForm(forms.Form):
     def to_data(self) -> SchoolData:
         data = self.cleaned_data
         return SchoolData(
-            code=data["code"], name=data["name"], area=data["area"], levels=data["levels"],
-            address=data["address"], principal_name=data["principal_name"],
-            contact_name=data["contact_name"], phone=data["phone"], email=data["email"],
+            code=data["code"],
+            name=data["name"],
+            area=data["area"],
+            levels=data["levels"],
+            address=data["address"],
+            principal_name=data["principal_name"],
+            contact_name=data["contact_name"],
+            phone=data["phone"],
+            email=data["email"],
             is_active=data["is_active"],
-        )  # fmt: skip
+        )

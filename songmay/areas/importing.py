@@ -43,24 +43,55 @@ __all__ = [
 ]
 
 COLUMNS = [
-    Column("code", "Mã trường", required=True, aliases=("mã", "mã số trường", "mã đơn vị trường"),
-           help="Mã trường do Bộ GD&ĐT cấp. Trường đã có mã này thì được cập nhật, chưa có thì được thêm mới."),
-    Column("name", "Tên trường", required=True, aliases=("tên", "tên đơn vị"),
-           help="Tên đầy đủ, ví dụ: Trường Tiểu học Lục Ngạn."),
-    Column("levels", "Cấp học", required=True, aliases=("cấp", "bậc học", "cấp học đào tạo"),
-           help="Tiểu học, THCS, THPT, GDTX; trường nhiều cấp ghi cách nhau bằng dấu phẩy, ví dụ: Tiểu học, THCS."),
-    Column("area_code", "Mã xã/phường", aliases=("mã xã", "mã phường", "mã xã phường", "mã địa bàn",
-                                                  "mã đơn vị hành chính", "mã đvhc"),
-           help="Mã đơn vị hành chính chính thức (5 chữ số, ví dụ 07582). Nên dùng cột này."),
-    Column("area_name", "Xã/phường", aliases=("xã", "phường", "xã phường", "địa bàn",
-                                               "tên xã phường", "xã/phường/đặc khu"),
-           help="Dùng khi không có mã: tên xã/phường trong địa bàn bạn quản lý. Có cả mã và tên thì dùng mã."),
+    Column(
+        "code",
+        "Mã trường",
+        required=True,
+        aliases=("mã", "mã số trường", "mã đơn vị trường"),
+        help="Mã trường do Bộ GD&ĐT cấp. Trường đã có mã này thì được cập nhật, "
+        "chưa có thì được thêm mới.",
+    ),
+    Column(
+        "name",
+        "Tên trường",
+        required=True,
+        aliases=("tên", "tên đơn vị"),
+        help="Tên đầy đủ, ví dụ: Trường Tiểu học Lục Ngạn.",
+    ),
+    Column(
+        "levels",
+        "Cấp học",
+        required=True,
+        aliases=("cấp", "bậc học", "cấp học đào tạo"),
+        help="Tiểu học, THCS, THPT, GDTX; trường nhiều cấp ghi cách nhau bằng dấu phẩy, "
+        "ví dụ: Tiểu học, THCS.",
+    ),
+    Column(
+        "area_code",
+        "Mã xã/phường",
+        aliases=(
+            "mã xã",
+            "mã phường",
+            "mã xã phường",
+            "mã địa bàn",
+            "mã đơn vị hành chính",
+            "mã đvhc",
+        ),
+        help="Mã đơn vị hành chính chính thức (5 chữ số, ví dụ 07582). Nên dùng cột này.",
+    ),
+    Column(
+        "area_name",
+        "Xã/phường",
+        aliases=("xã", "phường", "xã phường", "địa bàn", "tên xã phường", "xã/phường/đặc khu"),
+        help="Dùng khi không có mã: tên xã/phường trong địa bàn bạn quản lý. "
+        "Có cả mã và tên thì dùng mã.",
+    ),
     Column("address", "Địa chỉ", aliases=("địa chỉ trường",)),
     Column("principal_name", "Hiệu trưởng", aliases=("họ tên hiệu trưởng", "tên hiệu trưởng")),
     Column("contact_name", "Người liên hệ", aliases=("cán bộ liên hệ", "đầu mối")),
     Column("phone", "Điện thoại", aliases=("số điện thoại", "sđt", "đt", "điện thoại liên hệ")),
     Column("email", "Email", aliases=("thư điện tử", "e-mail", "mail")),
-]  # fmt: skip
+]
 LABELS = {column.key: column.label for column in COLUMNS}
 
 # Spoken and written forms of each level, as folded letters and digits only.
@@ -79,8 +110,12 @@ _COMMUNE_PREFIXES = ("xa", "phuong", "dac khu", "thi tran")
 _TEXT_FIELDS = ("name", "address", "principal_name", "contact_name")
 # Stand-ins for a field already reported, so the next check can find the row's other errors.
 _PLACEHOLDERS: dict[str, Any] = {
-    "code": "-", "name": "-", "levels": [SchoolLevel.PRIMARY], "phone": "", "email": "",
-}  # fmt: skip
+    "code": "-",
+    "name": "-",
+    "levels": [SchoolLevel.PRIMARY],
+    "phone": "",
+    "email": "",
+}
 _CHUNK = 500
 
 T = TypeVar("T")
@@ -212,8 +247,8 @@ def _find_area(cells: dict[str, str], lookups: _Lookups) -> tuple[Area | None, s
             found[area.pk] = area
     if not found:
         return None, (
-            f"Không tìm thấy xã/phường “{typed}” trong địa bàn bạn quản lý ({lookups.scope_label()}). "
-            "Hãy kiểm tra chính tả hoặc ghi mã ở cột Mã xã/phường."
+            f"Không tìm thấy xã/phường “{typed}” trong địa bàn bạn quản lý "
+            f"({lookups.scope_label()}). Hãy kiểm tra chính tả hoặc ghi mã ở cột Mã xã/phường."
         )
     if len(found) > 1:
         choices = "; ".join(f"{area.name} – mã {area.code}" for area in found.values())
@@ -273,133 +308,128 @@ def school_rows_check(
     # (Excel row number, {column key: cell text}) for every non-empty row below the header.
     numbered: list[tuple[int, dict[str, str]]] = []
     for offset, row in enumerate(table[header_index + 1 :]):
-        if not any(row):
-            continue
-        cells = {
-            column.key: row[mapping[column.key]] if mapping.get(column.key, len(row)) < len(row) else ""
-            for column in COLUMNS
-        }
-        numbered.append((header_row + 1 + offset, cells))
+        if any(row):
+            cells = dict.fromkeys(LABELS, "")
+            cells.update({key: row[index] for key, index in mapping.items() if index < len(row)})
+            numbered.append((header_row + 1 + offset, cells))
     if not numbered:
-        return [], [
-            RowError(0, "", "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề. Hãy điền danh sách trường.")
-        ]
+        message = "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề. Hãy điền danh sách trường."
+        return [], [RowError(0, "", message)]
 
     total = len(numbered) + 1  # every row, then the write as one last step
-    lookups = _Lookups(actor, [cells for _, cells in numbered])
     area_column = LABELS["area_code"] if "area_code" in mapping else LABELS["area_name"]
-    column_of = {**LABELS, "area": area_column, "levels": LABELS["levels"]}
-    max_lengths = {
-        name: School._meta.get_field(name).max_length or 0 for name in (*_TEXT_FIELDS, "email")
-    }
-    first_seen: dict[str, int] = {}
-    rows: list[SchoolRow] = []
+    checker = _RowChecker(_Lookups(actor, [cells for _, cells in numbered]), area_column)
     errors: list[RowError] = []
     for done, (number, cells) in enumerate(numbered, start=1):
-        row_errors = _check_row(number, cells, lookups, column_of, max_lengths, first_seen, rows)
-        errors.extend(row_errors)
+        errors.extend(checker.check(number, cells))
         if progress is not None:
             progress(done, total)
-    return rows, errors
+    return checker.rows, errors
 
 
-def _check_row(
-    number: int,
-    cells: dict[str, str],
-    lookups: _Lookups,
-    column_of: dict[str, str],
-    max_lengths: dict[str, int],
-    first_seen: dict[str, int],
-    rows: list[SchoolRow],
-) -> list[RowError]:
-    errors: list[RowError] = []
+class _RowChecker:
+    """Checks rows one by one, remembering the codes seen so far to catch duplicates."""
 
-    def error(key: str, message: str) -> None:
-        errors.append(RowError(number, column_of.get(key, ""), message))
+    def __init__(self, lookups: _Lookups, area_column: str) -> None:
+        self.lookups = lookups
+        self.column_of = {**LABELS, "area": area_column}
+        self.max_lengths = {
+            name: getattr(School._meta.get_field(name), "max_length", None) or 0
+            for name in (*_TEXT_FIELDS, "email")
+        }
+        self.first_seen: dict[str, int] = {}
+        self.rows: list[SchoolRow] = []
 
-    code = cells["code"]
-    existing: School | None = None
-    if code:
-        if code in first_seen:
+    def check(self, number: int, cells: dict[str, str]) -> list[RowError]:
+        errors: list[RowError] = []
+
+        def error(key: str, message: str) -> None:
+            errors.append(RowError(number, self.column_of.get(key, ""), message))
+
+        existing = self._existing(cells["code"], number, error)
+
+        def value(key: str) -> str:
+            # On a school already registered, an empty cell keeps what is there.
+            if cells[key] or existing is None:
+                return cells[key]
+            return str(getattr(existing, key))
+
+        area: Area | None = existing.area if existing is not None else None
+        if cells["area_code"] or cells["area_name"]:
+            area, area_problem = _find_area(cells, self.lookups)
+            if area_problem:
+                error("area", area_problem)
+        elif existing is None:
+            error(
+                "area", "Thiếu xã/phường. Hãy ghi mã ở cột Mã xã/phường hoặc tên ở cột Xã/phường."
+            )
+
+        levels = existing.levels if existing is not None else []
+        if cells["levels"]:
+            levels, unknown = parse_levels(cells["levels"])
+            if unknown:
+                words = ", ".join(f"“{word}”" for word in unknown)
+                error(
+                    "levels",
+                    f"Không hiểu cấp học {words}. Ghi một hoặc nhiều trong: Tiểu học, THCS, "
+                    "THPT, GDTX, cách nhau bằng dấu phẩy (ví dụ: Tiểu học, THCS).",
+                )
+                levels = _PLACEHOLDERS["levels"]
+
+        texts = {key: self._text(key, value(key), error) for key in (*_TEXT_FIELDS, "email")}
+        data = SchoolData(
+            code=cells["code"],
+            name=texts["name"],
+            # school_clean only reads the area; an unsaved stand-in lets it check the rest.
+            area=area or Area(code="", name="", path="/"),
+            levels=levels,
+            address=texts["address"],
+            principal_name=texts["principal_name"],
+            contact_name=texts["contact_name"],
+            phone=value("phone"),
+            email=texts["email"],
+            is_active=existing.is_active if existing is not None else True,
+        )
+        for problem in _school_problems(data):
+            error(problem.field or "", problem.message)
+        if not errors:
+            self.rows.append(SchoolRow(row=number, data=data, existing=existing))
+        return errors
+
+    def _existing(self, code: str, number: int, error: Callable[[str, str], None]) -> School | None:
+        if not code:
+            return None
+        if code in self.first_seen:
             error(
                 "code",
-                f"Mã trường “{code}” trùng với dòng {first_seen[code]}. "
+                f"Mã trường “{code}” trùng với dòng {self.first_seen[code]}. "
                 "Mỗi trường chỉ ghi một dòng; hãy xoá dòng thừa hoặc sửa mã.",
             )
         else:
-            first_seen[code] = number
-        existing = lookups.schools.get(code)
-        if existing is not None and not lookups.covers(existing.area):
+            self.first_seen[code] = number
+        existing = self.lookups.schools.get(code)
+        if existing is not None and not self.lookups.covers(existing.area):
             error(
                 "code",
                 f"Mã trường “{code}” đã được dùng cho một trường ngoài phạm vi quản lý của bạn. "
                 "Hãy kiểm tra lại mã trường.",
             )
-            existing = None
+            return None
+        return existing
 
-    # On a school already registered, an empty cell keeps what is there.
-    def value(key: str, current: str = "") -> str:
-        return cells[key] or (current if existing is not None else "")
-
-    area: Area | None = existing.area if existing is not None else None
-    if cells["area_code"] or cells["area_name"]:
-        area, problem = _find_area(cells, lookups)
-        if problem:
-            error("area", problem)
-    elif existing is None:
-        error("area", "Thiếu xã/phường. Hãy ghi mã ở cột Mã xã/phường (hoặc tên ở cột Xã/phường).")
-
-    levels: list[str] = existing.levels if existing is not None else []
-    level_reported = False
-    if cells["levels"]:
-        levels, unknown = parse_levels(cells["levels"])
-        if unknown:
-            level_reported = True
-            words = ", ".join(f"“{word}”" for word in unknown)
-            error(
-                "levels",
-                f"Không hiểu cấp học {words}. Ghi một hoặc nhiều trong: Tiểu học, THCS, THPT, GDTX, "
-                "cách nhau bằng dấu phẩy (ví dụ: Tiểu học, THCS).",
-            )
-
-    email = value("email", existing.email if existing else "")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            error("email", f"Email “{email}” không hợp lệ. Ví dụ đúng: c1lucngan@bacninh.edu.vn.")
-            email = ""
-        else:
-            if len(email) > max_lengths["email"]:
-                error("email", f"Email dài quá {max_lengths['email']} ký tự.")
-                email = ""
-
-    texts: dict[str, str] = {}
-    for key in _TEXT_FIELDS:
-        text = value(key, getattr(existing, key) if existing else "")
-        if len(text) > max_lengths[key]:
-            error(key, f"{LABELS[key]} dài quá {max_lengths[key]} ký tự (đang có {len(text)}).")
-            text = text[: max_lengths[key]]
-        texts[key] = text
-
-    data = SchoolData(
-        code=code,
-        name=texts["name"],
-        # school_clean only reads the area; an unsaved stand-in lets it check the rest.
-        area=area or Area(code="", name="", path="/"),
-        levels=_PLACEHOLDERS["levels"] if level_reported else levels,
-        address=texts["address"],
-        principal_name=texts["principal_name"],
-        contact_name=texts["contact_name"],
-        phone=value("phone", existing.phone if existing else ""),
-        email=email,
-        is_active=existing.is_active if existing is not None else True,
-    )
-    for problem in _school_problems(data):
-        error(problem.field or "", problem.message)
-    if not errors:
-        rows.append(SchoolRow(row=number, data=data, existing=existing))
-    return errors
+    def _text(self, key: str, text: str, error: Callable[[str, str], None]) -> str:
+        """The cell's text if it fits (and, for the e-mail, is one); "" once reported."""
+        limit = self.max_lengths[key]
+        if len(text) > limit:
+            error(key, f"{LABELS[key]} dài quá {limit} ký tự (đang có {len(text)} ký tự).")
+            return "" if key == "email" else text[:limit]
+        if key == "email" and text:
+            try:
+                validate_email(text)
+            except ValidationError:
+                error(key, f"Email “{text}” không hợp lệ. Ví dụ đúng: c1lucngan@bacninh.edu.vn.")
+                return ""
+        return text
 
 
 # ---------------------------------------------------------------------------- writing
@@ -460,7 +490,9 @@ def run_school_import(job: Job, progress: JobProgress) -> JobOutcome:
 
     actor = job.created_by
     if not (actor.scope.may("schools.add") and actor.scope.may("schools.change")):
-        return JobOutcome(errors=[RowError(0, "", "Tài khoản của bạn không được nhập danh sách trường.")])
+        return JobOutcome(
+            errors=[RowError(0, "", "Tài khoản của bạn không được nhập danh sách trường.")]
+        )
     try:
         table = read_table(bytes(job.payload), job.file_name)
     except SpreadsheetError as error:
@@ -489,3 +521,39 @@ def _summary_dict(summary: ImportSummary) -> dict[str, int]:
         "unchanged": summary.unchanged,
     }
 
+
+# ---------------------------------------------------------------------------- template
+
+
+def template_sheets(*, user: User) -> list[tuple[str, list[str], list[list[object]]]]:
+    """The downloadable template: the headers with one example row, and the instructions."""
+    commune = Area.objects.visible_to(user).filter(level=AreaLevel.COMMUNE).order_by("path").first()
+    place = commune.name.split(" ", 1)[-1] if commune else "Ví dụ"
+    example: list[object] = [
+        "VD-0001",
+        f"Trường Tiểu học {place} (dòng ví dụ, hãy xoá)",
+        "Tiểu học, THCS",
+        commune.code if commune else "07582",
+        commune.name if commune else "Xã Lục Ngạn",
+        "Thôn Ví Dụ",
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "0204.3854.123",
+        "truong.vidu@example.edu.vn",
+    ]
+    guide: list[list[object]] = [
+        [column.label, "Bắt buộc" if column.required else "Không bắt buộc", column.help]
+        for column in COLUMNS
+    ]
+    notes = [
+        "Mỗi trường một dòng; giữ nguyên dòng tên cột. Xoá dòng ví dụ trước khi nhập.",
+        "Tệp chỉ được nhập khi mọi dòng đều đúng; nếu có lỗi, hệ thống liệt kê từng lỗi "
+        "và chưa ghi gì.",
+        "Với trường đã có trong hệ thống, ô để trống giữ nguyên thông tin đang có.",
+    ]
+    guide.append(["", "", ""])
+    guide += [["Lưu ý" if index == 0 else "", "", note] for index, note in enumerate(notes)]
+    return [
+        ("Danh sách trường", [column.label for column in COLUMNS], [example]),
+        ("Hướng dẫn", ["Cột", "Bắt buộc", "Cách ghi"], guide),
+    ]

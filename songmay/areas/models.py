@@ -37,7 +37,12 @@ class Area(models.Model):
     division_type = models.CharField("loại đơn vị", max_length=40, blank=True)
     level = models.CharField("cấp", max_length=20, choices=AreaLevel.choices)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name="trực thuộc"
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="trực thuộc",
     )
     # "/24/07210/": the codes from the root, so a subtree is one indexed prefix query.
     path = models.CharField(max_length=255, unique=True)

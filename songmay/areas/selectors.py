@@ -20,7 +20,11 @@ def area_list(*, user: User, query: str = "", parent: Area | None = None) -> Are
     elif not query:
         # Browsing starts at the top of what the user may see.
         scope = user.scope
-        areas = areas.filter(parent__isnull=True) if scope.is_national else areas.filter(path=scope.area_path)
+        areas = (
+            areas.filter(parent__isnull=True)
+            if scope.is_national
+            else areas.filter(path=scope.area_path)
+        )
     return areas.select_related("parent")
 
 

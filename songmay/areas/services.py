@@ -18,9 +18,17 @@ if TYPE_CHECKING:
     from songmay.accounts.models import User
 
 SCHOOL_FIELDS = [
-    "code", "name", "area", "address", "principal_name", "contact_name", "phone", "email",
-    "is_active", *(f"teaches_{level}" for level in SchoolLevel.values),
-]  # fmt: skip
+    "code",
+    "name",
+    "area",
+    "address",
+    "principal_name",
+    "contact_name",
+    "phone",
+    "email",
+    "is_active",
+    *(f"teaches_{level}" for level in SchoolLevel.values),
+]
 
 
 def _require(actor: User | None, permission: str, area: Area | None = None) -> None:
@@ -35,13 +43,21 @@ def _require(actor: User | None, permission: str, area: Area | None = None) -> N
 
 @audited
 def area_create(
-    *, actor: User | None, code: str, name: str, level: str, parent: Area | None, division_type: str = ""
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    level: str,
+    parent: Area | None,
+    division_type: str = "",
 ) -> Area:
     """Add an area by hand, e.g. a legacy district (huyện) for the 2021 records."""
     _require(actor, "areas.add", parent)
     code = code.strip()
     if not code or "/" in code or " " in code:
-        raise DomainError("Mã đơn vị chỉ gồm chữ, số và dấu gạch ngang, không có dấu cách.", field="code")
+        raise DomainError(
+            "Mã đơn vị chỉ gồm chữ, số và dấu gạch ngang, không có dấu cách.", field="code"
+        )
     if Area.objects.filter(code=code).exists():
         raise DomainError(f"Mã đơn vị “{code}” đã có. Hãy dùng mã khác.", field="code")
     area = Area.objects.create(
@@ -81,7 +97,13 @@ def areas_load_official(*, actor: User | None) -> LoadResult:
         wanted.append((code, province.name, province.division_type.value, AreaLevel.PROVINCE, None))
         for ward in Ward.iter_by_province(province.code):
             wanted.append(
-                (f"{ward.code.value:05d}", ward.name, ward.division_type.value, AreaLevel.COMMUNE, code)
+                (
+                    f"{ward.code.value:05d}",
+                    ward.name,
+                    ward.division_type.value,
+                    AreaLevel.COMMUNE,
+                    code,
+                )
             )
     paths: dict[str, str] = {}
     to_create: list[Area] = []
@@ -92,9 +114,15 @@ def areas_load_official(*, actor: User | None) -> LoadResult:
         area = existing.get(code)
         if area is None:
             to_create.append(
-                Area(code=code, name=name, name_folded=fold(name), division_type=division_type,
-                     level=level, path=path)
-            )  # fmt: skip
+                Area(
+                    code=code,
+                    name=name,
+                    name_folded=fold(name),
+                    division_type=division_type,
+                    level=level,
+                    path=path,
+                )
+            )
         elif (area.name, area.division_type) != (name, division_type):
             area.name, area.name_folded, area.division_type = name, fold(name), division_type
             to_update.append(area)
@@ -160,7 +188,8 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
             phone = parse_phone(data.phone)
         except InvalidPhone:
             raise DomainError(
-                f"Số điện thoại “{data.phone}” không hợp lệ. Ví dụ đúng: 0204.3854.123.", field="phone"
+                f"Số điện thoại “{data.phone}” không hợp lệ. Ví dụ đúng: 0204.3854.123.",
+                field="phone",
             ) from None
     values: dict[str, Any] = {
         "code": code,
@@ -211,6 +240,7 @@ def school_update(*, actor: User | None, school: School, data: SchoolData) -> Sc
         setattr(school, name, value)
     school.save()
     changes = diff(before, snapshot(school, SCHOOL_FIELDS))
-    audit_record(actor=actor, action="school.updated", target=school, area=school.area, changes=changes)
+    audit_record(
+        actor=actor, action="school.updated", target=school, area=school.area, changes=changes
+    )
     return school
-

@@ -17,10 +17,16 @@ def area_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     areas = selectors.area_list(user=request.user, query=query)
     page = Paginator(areas, 50).get_page(request.GET.get("page"))
-    return render(request, "areas/area_list.html", {
-        "page": page, "query": query, "querystring": urlencode({"q": query}) if query else "",
-        "can_add": request.user.scope.may("areas.add"),
-    })  # fmt: skip
+    return render(
+        request,
+        "areas/area_list.html",
+        {
+            "page": page,
+            "query": query,
+            "querystring": urlencode({"q": query}) if query else "",
+            "can_add": request.user.scope.may("areas.add"),
+        },
+    )
 
 
 @requires("areas.view")
@@ -29,12 +35,16 @@ def area_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     area = selectors.area_get(user=user, code=code)
     children = selectors.area_list(user=user, parent=area)
     schools = selectors.school_list(user=user, filters=selectors.SchoolFilters(area=area))
-    return render(request, "areas/area_detail.html", {
-        "area": area,
-        "ancestors": area.ancestors(),
-        "children": Paginator(children, 100).get_page(request.GET.get("page")),
-        "school_count": schools.count(),
-    })  # fmt: skip
+    return render(
+        request,
+        "areas/area_detail.html",
+        {
+            "area": area,
+            "ancestors": area.ancestors(),
+            "children": Paginator(children, 100).get_page(request.GET.get("page")),
+            "school_count": schools.count(),
+        },
+    )
 
 
 @requires("areas.add")
@@ -64,11 +74,17 @@ def school_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(schools, 50).get_page(request.GET.get("page"))
     querystring = request.GET.copy()
     querystring.pop("page", None)
-    return render(request, "areas/school_list.html", {
-        "form": form, "page": page, "total": page.paginator.count,
-        "querystring": querystring.urlencode(),
-        "can_add": user.scope.may("schools.add"),
-    })  # fmt: skip
+    return render(
+        request,
+        "areas/school_list.html",
+        {
+            "form": form,
+            "page": page,
+            "total": page.paginator.count,
+            "querystring": querystring.urlencode(),
+            "can_add": user.scope.may("schools.add"),
+        },
+    )
 
 
 @requires("schools.view")

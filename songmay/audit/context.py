@@ -14,7 +14,7 @@ class Origin:
     ip: str | None = None
 
 
-_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin(via="cli"))
+_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin(via="cli"))  # noqa: B039 - frozen
 
 
 def current_origin() -> Origin:

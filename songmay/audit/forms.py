@@ -15,8 +15,9 @@ DATE = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="Người thực hiện", required=False)
-    action = forms.CharField(label="Hành động", required=False,
-                             help_text="Ví dụ: school hoặc school.created")  # fmt: skip
+    action = forms.CharField(
+        label="Hành động", required=False, help_text="Ví dụ: school hoặc school.created"
+    )
     date_from = forms.DateField(label="Từ ngày", required=False, widget=DATE)
     date_to = forms.DateField(label="Đến ngày", required=False, widget=DATE)
 
@@ -29,5 +30,10 @@ class AuditFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return AuditFilters()
         data = self.cleaned_data
-        return AuditFilters(data["actor"].strip(), data["action"].strip(), data["area"],
-                            data["date_from"], data["date_to"])  # fmt: skip
+        return AuditFilters(
+            data["actor"].strip(),
+            data["action"].strip(),
+            data["area"],
+            data["date_from"],
+            data["date_to"],
+        )

@@ -33,7 +33,12 @@ class AuditEntry(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField("đối tượng", max_length=255, blank=True)
     area = models.ForeignKey(
-        "areas.Area", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="địa bàn"
+        "areas.Area",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="địa bàn",
     )
     changes = models.JSONField("thay đổi", default=dict, blank=True)
     ip = models.GenericIPAddressField("địa chỉ IP", null=True, blank=True)

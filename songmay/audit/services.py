@@ -24,10 +24,19 @@ R = TypeVar("R")
 # Values of these fields never reach the trail: only the fact that they changed.
 SENSITIVE_FIELDS = frozenset(
     {
-        "password", "key", "key_hash", "token", "secret", "otp_secret", "personal_id",
-        "date_of_birth", "guardian_phone", "guardian_name", "phone_number",
+        "password",
+        "key",
+        "key_hash",
+        "token",
+        "secret",
+        "otp_secret",
+        "personal_id",
+        "date_of_birth",
+        "guardian_phone",
+        "guardian_name",
+        "phone_number",
     }
-)  # fmt: skip
+)
 REDACTED = "***"
 
 
@@ -55,7 +64,8 @@ def audited(service: Callable[P, R]) -> Callable[P, R]:
                 result = service(*args, **kwargs)
                 if counter[0] == 0:
                     raise AuditMissingError(
-                        f"{service.__module__}.{service.__qualname__} ghi dữ liệu mà không ghi nhật ký"
+                        f"{service.__module__}.{service.__qualname__}: "
+                        "ghi dữ liệu mà không ghi nhật ký"
                     )
         finally:
             _open_services.reset(token)
@@ -146,5 +156,8 @@ def export_record(
         action=f"{what}.exported",
         area=area,
         target_repr=f"Xuất {rows} dòng",
-        changes={"filters": {key: _json_value(value) for key, value in filters.items()}, "rows": rows},
+        changes={
+            "filters": {key: _json_value(value) for key, value in filters.items()},
+            "rows": rows,
+        },
     )

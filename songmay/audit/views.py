@@ -22,9 +22,15 @@ def entry_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     querystring = request.GET.copy()
     querystring.pop("page", None)
-    return render(request, "audit/entry_list.html", {
-        "form": form, "page": page, "querystring": querystring.urlencode(),
-    })  # fmt: skip
+    return render(
+        request,
+        "audit/entry_list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": querystring.urlencode(),
+        },
+    )
 
 
 @requires("audit.view")
@@ -35,15 +41,39 @@ def entry_export(request: AuthenticatedRequest) -> HttpResponse:
     entries = audit_list(user=request.user, filters=filters)[:EXPORT_LIMIT]
     local = timezone.localtime
     rows = [
-        [local(e.created_at).strftime("%d/%m/%Y %H:%M:%S"), e.actor_name, e.action, e.target_type,
-         e.target_id, e.target_repr, e.area.name if e.area else "", e.ip or "", e.via,
-         str(e.changes)]
+        [
+            local(e.created_at).strftime("%d/%m/%Y %H:%M:%S"),
+            e.actor_name,
+            e.action,
+            e.target_type,
+            e.target_id,
+            e.target_repr,
+            e.area.name if e.area else "",
+            e.ip or "",
+            e.via,
+            str(e.changes),
+        ]
         for e in entries
-    ]  # fmt: skip
-    headers = ["Thời điểm", "Người thực hiện", "Hành động", "Loại đối tượng", "Mã đối tượng",
-               "Đối tượng", "Địa bàn", "Địa chỉ IP", "Qua", "Thay đổi"]  # fmt: skip
-    export_record(actor=request.user, what="audit", rows=len(rows),
-                  filters=dataclasses.asdict(filters), area=filters.area)  # fmt: skip
+    ]
+    headers = [
+        "Thời điểm",
+        "Người thực hiện",
+        "Hành động",
+        "Loại đối tượng",
+        "Mã đối tượng",
+        "Đối tượng",
+        "Địa bàn",
+        "Địa chỉ IP",
+        "Qua",
+        "Thay đổi",
+    ]
+    export_record(
+        actor=request.user,
+        what="audit",
+        rows=len(rows),
+        filters=dataclasses.asdict(filters),
+        area=filters.area,
+    )
     response = HttpResponse(write_xlsx([("Nhật ký", headers, rows)]), content_type=XLSX)
     stamp = timezone.localdate().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="nhat-ky-{stamp}.xlsx"'

@@ -63,49 +63,96 @@ def load_demo() -> list[DemoLogin]:
     phu_tho = Area.objects.get(code="25")
     for code, name, levels, commune in SCHOOLS:
         if not School.objects.filter(code=code).exists():
-            school_create(actor=None, data=SchoolData(
-                code=code, name=name, levels=levels, area=Area.objects.get(code=commune),
-                address=f"{Area.objects.get(code=commune).name}, tỉnh Bắc Ninh",
-            ))  # fmt: skip
+            school_create(
+                actor=None,
+                data=SchoolData(
+                    code=code,
+                    name=name,
+                    levels=levels,
+                    area=Area.objects.get(code=commune),
+                    address=f"{Area.objects.get(code=commune).name}, tỉnh Bắc Ninh",
+                ),
+            )
     if not Campaign.objects.filter(name=BAC_GIANG).exists():
-        campaign_create(actor=None, data=CampaignData(
-            name=BAC_GIANG, area=bac_ninh, launched_on=dt.date(2021, 9, 12),
-            focal_point="Sở Giáo dục và Đào tạo tỉnh Bắc Giang",
-            beneficiaries="Học sinh, sinh viên thuộc hộ nghèo, hộ cận nghèo, gặp khó khăn do "
-            "ảnh hưởng của dịch COVID-19 và chưa có thiết bị học trực tuyến.",
-            support_rule="Hỗ trợ 1 lần/1 học sinh",
-            description="Ưu tiên các địa phương thực hiện giãn cách xã hội và tổ chức dạy học "
-            "trực tuyến. Thiết lập kho thiết bị dạy học trực tuyến dùng chung để điều tiết giữa "
-            "các trường trong địa bàn khi có dịch bệnh xảy ra.",
-            phases=[
-                PhaseData(1, "Huy động thiết bị cho học sinh ở địa phương giãn cách, dạy học "
-                          "trực tuyến", dt.date(2021, 9, 12), dt.date(2021, 12, 31)),
-                PhaseData(2, "Hướng tới 100% học sinh thuộc đối tượng hỗ trợ có thiết bị",
-                          dt.date(2022, 1, 1), dt.date(2023, 12, 31), target_percent=100),
-            ],
-            contacts=[ContactData("Nguyễn Văn Thêm", "Phó Giám đốc Sở Giáo dục và Đào tạo")],
-        ))  # fmt: skip
+        campaign_create(
+            actor=None,
+            data=CampaignData(
+                name=BAC_GIANG,
+                area=bac_ninh,
+                launched_on=dt.date(2021, 9, 12),
+                focal_point="Sở Giáo dục và Đào tạo tỉnh Bắc Giang",
+                beneficiaries="Học sinh, sinh viên thuộc hộ nghèo, hộ cận nghèo, gặp khó khăn do "
+                "ảnh hưởng của dịch COVID-19 và chưa có thiết bị học trực tuyến.",
+                support_rule="Hỗ trợ 1 lần/1 học sinh",
+                description="Ưu tiên các địa phương thực hiện giãn cách xã hội và tổ chức dạy học "
+                "trực tuyến. Thiết lập kho thiết bị dạy học trực tuyến dùng chung để điều tiết "
+                "giữa "
+                "các trường trong địa bàn khi có dịch bệnh xảy ra.",
+                phases=[
+                    PhaseData(
+                        1,
+                        "Huy động thiết bị cho học sinh ở địa phương giãn cách, dạy học trực tuyến",
+                        dt.date(2021, 9, 12),
+                        dt.date(2021, 12, 31),
+                    ),
+                    PhaseData(
+                        2,
+                        "Hướng tới 100% học sinh thuộc đối tượng hỗ trợ có thiết bị",
+                        dt.date(2022, 1, 1),
+                        dt.date(2023, 12, 31),
+                        target_percent=100,
+                    ),
+                ],
+                contacts=[ContactData("Nguyễn Văn Thêm", "Phó Giám đốc Sở Giáo dục và Đào tạo")],
+            ),
+        )
     if not Campaign.objects.filter(name=VINH_PHUC).exists():
-        campaign_create(actor=None, data=CampaignData(
-            name=VINH_PHUC, area=phu_tho, plan_reference="Kế hoạch số 242/KH-UBND",
-            launched_on=dt.date(2021, 9, 12),
-            focal_point="Sở Giáo dục và Đào tạo tỉnh Vĩnh Phúc",
-            beneficiaries="Học sinh tiểu học, trung học cơ sở, trung học phổ thông trên địa bàn "
-            "tỉnh mà gia đình chưa bảo đảm được các điều kiện học trực tuyến.",
-            support_rule="Hỗ trợ 1 lần/1 học sinh",
-            phases=[PhaseData(1, "Triển khai Chương trình trên địa bàn tỉnh", dt.date(2021, 9, 21),
-                              dt.date(2021, 9, 26), target_percent=100)],
-            windows=[WindowData(dt.date(2021, 9, 21), dt.date(2021, 9, 26))],
-            contacts=[
-                ContactData("Đặng Công Hòa", "Phó Giám đốc Sở Giáo dục và Đào tạo", "0983.934.091"),
-                ContactData("Hà Thị Kim Dung", "Chủ tịch Công đoàn ngành Giáo dục", "0985.131.568"),
-                ContactData("Nguyễn Việt Hà", "Phó Trưởng phòng phụ trách phòng Chính trị tư tưởng",
-                            "0983.121.482"),
-                ContactData("Tống Thị Thu", "Phó Trưởng phòng Giáo dục Trung học", "0915.262.928"),
-            ],
-        ))  # fmt: skip
-    for code, name in [("viettel", "Viettel"), ("vnpt", "VNPT (VinaPhone)"),
-                       ("mobifone", "MobiFone"), ("vietnamobile", "Vietnamobile")]:  # fmt: skip
+        campaign_create(
+            actor=None,
+            data=CampaignData(
+                name=VINH_PHUC,
+                area=phu_tho,
+                plan_reference="Kế hoạch số 242/KH-UBND",
+                launched_on=dt.date(2021, 9, 12),
+                focal_point="Sở Giáo dục và Đào tạo tỉnh Vĩnh Phúc",
+                beneficiaries="Học sinh tiểu học, trung học cơ sở, trung học phổ thông "
+                "trên địa bàn "
+                "tỉnh mà gia đình chưa bảo đảm được các điều kiện học trực tuyến.",
+                support_rule="Hỗ trợ 1 lần/1 học sinh",
+                phases=[
+                    PhaseData(
+                        1,
+                        "Triển khai Chương trình trên địa bàn tỉnh",
+                        dt.date(2021, 9, 21),
+                        dt.date(2021, 9, 26),
+                        target_percent=100,
+                    )
+                ],
+                windows=[WindowData(dt.date(2021, 9, 21), dt.date(2021, 9, 26))],
+                contacts=[
+                    ContactData(
+                        "Đặng Công Hòa", "Phó Giám đốc Sở Giáo dục và Đào tạo", "0983.934.091"
+                    ),
+                    ContactData(
+                        "Hà Thị Kim Dung", "Chủ tịch Công đoàn ngành Giáo dục", "0985.131.568"
+                    ),
+                    ContactData(
+                        "Nguyễn Việt Hà",
+                        "Phó Trưởng phòng phụ trách phòng Chính trị tư tưởng",
+                        "0983.121.482",
+                    ),
+                    ContactData(
+                        "Tống Thị Thu", "Phó Trưởng phòng Giáo dục Trung học", "0915.262.928"
+                    ),
+                ],
+            ),
+        )
+    for code, name in [
+        ("viettel", "Viettel"),
+        ("vnpt", "VNPT (VinaPhone)"),
+        ("mobifone", "MobiFone"),
+        ("vietnamobile", "Vietnamobile"),
+    ]:
         Operator.objects.get_or_create(code=code, defaults={"name": name})
     donor, _ = Donor.objects.get_or_create(
         name="Công ty Cổ phần Công nghệ Bắc Giang (demo)",
@@ -115,11 +162,21 @@ def load_demo() -> list[DemoLogin]:
     return [
         _ensure_user("admin", "Quản trị hệ thống", Role.ADMIN),
         _ensure_user("so.bacninh", "Nguyễn Văn Thêm", Role.PROVINCE_OFFICER, area=bac_ninh),
-        _ensure_user("xa.lucngan", "Cán bộ xã Lục Ngạn", Role.AREA_OFFICER,
-                     area=Area.objects.get(code="07582")),  # fmt: skip
-        _ensure_user("truong.thlucngan", "Cán bộ Trường TH Lục Ngạn", Role.SCHOOL_STAFF, school=school),
+        _ensure_user(
+            "xa.lucngan",
+            "Cán bộ xã Lục Ngạn",
+            Role.AREA_OFFICER,
+            area=Area.objects.get(code="07582"),
+        ),
+        _ensure_user(
+            "truong.thlucngan", "Cán bộ Trường TH Lục Ngạn", Role.SCHOOL_STAFF, school=school
+        ),
         _ensure_user("nhataitro", "Nhà tài trợ demo", Role.DONOR, donor=donor),
-        _ensure_user("viettel", "Viettel Bắc Ninh", Role.OPERATOR,
-                     operator=Operator.objects.get(code="viettel")),  # fmt: skip
+        _ensure_user(
+            "viettel",
+            "Viettel Bắc Ninh",
+            Role.OPERATOR,
+            operator=Operator.objects.get(code="viettel"),
+        ),
         _ensure_user("thanhtra", "Thanh tra Sở", Role.AUDITOR),
     ]

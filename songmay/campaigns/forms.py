@@ -18,17 +18,31 @@ DATE = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label="Tên chương trình", max_length=255)
-    plan_reference = forms.CharField(label="Văn bản triển khai", max_length=255, required=False,
-                                     help_text="Ví dụ: Kế hoạch số 242/KH-UBND.")  # fmt: skip
+    plan_reference = forms.CharField(
+        label="Văn bản triển khai",
+        max_length=255,
+        required=False,
+        help_text="Ví dụ: Kế hoạch số 242/KH-UBND.",
+    )
     launched_on = forms.DateField(label="Ngày phát động", required=False, widget=DATE)
-    focal_point = forms.CharField(label="Đầu mối tiếp nhận", max_length=255, required=False,
-                                  help_text="Ví dụ: Sở Giáo dục và Đào tạo.")  # fmt: skip
-    beneficiaries = forms.CharField(label="Đối tượng hỗ trợ", required=False,
-                                    widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
-    support_rule = forms.CharField(label="Mức hỗ trợ", max_length=255, required=False,
-                                   help_text="Ví dụ: Hỗ trợ 1 lần/1 học sinh.")  # fmt: skip
-    description = forms.CharField(label="Mô tả", required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}))  # fmt: skip
+    focal_point = forms.CharField(
+        label="Đầu mối tiếp nhận",
+        max_length=255,
+        required=False,
+        help_text="Ví dụ: Sở Giáo dục và Đào tạo.",
+    )
+    beneficiaries = forms.CharField(
+        label="Đối tượng hỗ trợ", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    support_rule = forms.CharField(
+        label="Mức hỗ trợ",
+        max_length=255,
+        required=False,
+        help_text="Ví dụ: Hỗ trợ 1 lần/1 học sinh.",
+    )
+    description = forms.CharField(
+        label="Mô tả", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -36,10 +50,11 @@ class CampaignForm(forms.Form):
         if not user.scope.is_national:
             provinces = provinces.filter(path__in=[user.scope.area_path])
         self.fields["area"] = forms.ModelChoiceField(
-            label="Tỉnh/thành phố", queryset=provinces.order_by("name_folded"),
+            label="Tỉnh/thành phố",
+            queryset=provinces.order_by("name_folded"),
             required=user.scope.is_national is False,
             empty_label="Toàn quốc" if user.scope.is_national else None,
-        )  # fmt: skip
+        )
         self.order_fields(["name", "area"])
 
 
@@ -48,8 +63,9 @@ class PhaseForm(forms.Form):
     name = forms.CharField(label="Tên", max_length=255)
     starts_on = forms.DateField(label="Từ ngày", widget=DATE)
     ends_on = forms.DateField(label="Đến ngày", widget=DATE)
-    target_percent = forms.IntegerField(label="Mục tiêu (%)", min_value=0, max_value=100,
-                                        required=False)  # fmt: skip
+    target_percent = forms.IntegerField(
+        label="Mục tiêu (%)", min_value=0, max_value=100, required=False
+    )
     goal = forms.CharField(label="Nội dung", required=False)
 
 
@@ -80,38 +96,61 @@ class CampaignEditor:
         windows: list[dict[str, Any]] = []
         contacts: list[dict[str, Any]] = []
         if campaign is not None:
-            initial = {name: getattr(campaign, name) for name in (
-                "name", "area", "plan_reference", "launched_on", "focal_point", "beneficiaries",
-                "support_rule", "description")}  # fmt: skip
-            phases = list(campaign.phases.values("number", "name", "starts_on", "ends_on",
-                                                 "target_percent", "goal"))  # fmt: skip
-            windows = list(campaign.intake_windows.values("opens_on", "closes_on", "note"))
-            contacts = list(campaign.contacts.values("full_name", "position", "phone", "email"))
+            initial = {
+                name: getattr(campaign, name)
+                for name in (
+                    "name",
+                    "area",
+                    "plan_reference",
+                    "launched_on",
+                    "focal_point",
+                    "beneficiaries",
+                    "support_rule",
+                    "description",
+                )
+            }
+            phase_fields = ("number", "name", "starts_on", "ends_on", "target_percent", "goal")
+            phases = [dict(row) for row in campaign.phases.values(*phase_fields)]
+            windows = [
+                dict(row) for row in campaign.intake_windows.values("opens_on", "closes_on", "note")
+            ]
+            contacts = [
+                dict(row)
+                for row in campaign.contacts.values("full_name", "position", "phone", "email")
+            ]
         self.form = CampaignForm(data, user=user, initial=initial)
         self.phases = PhaseFormSet(data, prefix="phase", initial=phases)
         self.windows = WindowFormSet(data, prefix="window", initial=windows)
         self.contacts = ContactFormSet(data, prefix="contact", initial=contacts)
 
     def is_valid(self) -> bool:
-        parts = [self.form, self.phases, self.windows, self.contacts]
-        return all([part.is_valid() for part in parts])  # no short-circuit: show every error
+        # Validate every part, so that all errors show at once.
+        results = [self.form.is_valid()] + [
+            formset.is_valid() for formset in (self.phases, self.windows, self.contacts)
+        ]
+        return all(results)
 
     @staticmethod
     def _rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
         return [
-            form.cleaned_data for form in formset.forms
+            form.cleaned_data
+            for form in formset.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]  # fmt: skip
+        ]
 
     def to_data(self) -> CampaignData:
         data = self.form.cleaned_data
         strip = lambda row: {k: v for k, v in row.items() if k != "DELETE"}  # noqa: E731
         return CampaignData(
-            name=data["name"], area=data["area"], plan_reference=data["plan_reference"],
-            launched_on=data["launched_on"], focal_point=data["focal_point"],
-            beneficiaries=data["beneficiaries"], support_rule=data["support_rule"],
+            name=data["name"],
+            area=data["area"],
+            plan_reference=data["plan_reference"],
+            launched_on=data["launched_on"],
+            focal_point=data["focal_point"],
+            beneficiaries=data["beneficiaries"],
+            support_rule=data["support_rule"],
             description=data["description"],
             phases=[PhaseData(**strip(row)) for row in self._rows(self.phases)],
             windows=[WindowData(**strip(row)) for row in self._rows(self.windows)],
             contacts=[ContactData(**strip(row)) for row in self._rows(self.contacts)],
-        )  # fmt: skip
+        )

@@ -66,7 +66,9 @@ class Phase(models.Model):
         verbose_name = "giai đoạn"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "number"], name="phase_number_unique"),
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="phase_dates_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="phase_dates_order"
+            ),
             models.CheckConstraint(
                 condition=Q(target_percent__isnull=True) | Q(target_percent__lte=100),
                 name="phase_target_percent_range",

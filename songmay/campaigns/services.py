@@ -19,9 +19,15 @@ if TYPE_CHECKING:
     from songmay.accounts.models import User
 
 CAMPAIGN_FIELDS = [
-    "name", "area", "plan_reference", "launched_on", "focal_point", "beneficiaries",
-    "support_rule", "description",
-]  # fmt: skip
+    "name",
+    "area",
+    "plan_reference",
+    "launched_on",
+    "focal_point",
+    "beneficiaries",
+    "support_rule",
+    "description",
+]
 
 
 @dataclass
@@ -96,7 +102,8 @@ def _check(data: CampaignData) -> None:
     for window in data.windows:
         if window.closes_on < window.opens_on:
             raise DomainError(
-                f"Thời gian tiếp nhận {window.opens_on:%d/%m/%Y}: ngày kết thúc trước ngày bắt đầu.",
+                f"Thời gian tiếp nhận {window.opens_on:%d/%m/%Y}: "
+                "ngày kết thúc trước ngày bắt đầu.",
                 field="windows",
             )
 
@@ -119,29 +126,45 @@ def _write_children(campaign: Campaign, data: CampaignData) -> None:
     campaign.intake_windows.all().delete()
     campaign.contacts.all().delete()
     Phase.objects.bulk_create(
-        Phase(campaign=campaign, number=p.number, name=normalize_spaces(p.name), starts_on=p.starts_on,
-              ends_on=p.ends_on, target_percent=p.target_percent, goal=p.goal.strip())
+        Phase(
+            campaign=campaign,
+            number=p.number,
+            name=normalize_spaces(p.name),
+            starts_on=p.starts_on,
+            ends_on=p.ends_on,
+            target_percent=p.target_percent,
+            goal=p.goal.strip(),
+        )
         for p in data.phases
-    )  # fmt: skip
+    )
     IntakeWindow.objects.bulk_create(
-        IntakeWindow(campaign=campaign, opens_on=w.opens_on, closes_on=w.closes_on, note=w.note.strip())
+        IntakeWindow(
+            campaign=campaign, opens_on=w.opens_on, closes_on=w.closes_on, note=w.note.strip()
+        )
         for w in data.windows
-    )  # fmt: skip
+    )
     Contact.objects.bulk_create(
-        Contact(campaign=campaign, order=order, full_name=normalize_spaces(c.full_name),
-                position=normalize_spaces(c.position), phone=_contact_phone(c, order),
-                email=c.email.strip().lower())
+        Contact(
+            campaign=campaign,
+            order=order,
+            full_name=normalize_spaces(c.full_name),
+            position=normalize_spaces(c.position),
+            phone=_contact_phone(c, order),
+            email=c.email.strip().lower(),
+        )
         for order, c in enumerate(data.contacts, start=1)
-    )  # fmt: skip
+    )
 
 
 def _children_snapshot(campaign: Campaign) -> dict[str, list[str]]:
     return {
-        "phases": [f"{p.number}. {p.name} {p.starts_on}–{p.ends_on} {p.target_percent}%"
-                   for p in campaign.phases.all()],
+        "phases": [
+            f"{p.number}. {p.name} {p.starts_on}–{p.ends_on} {p.target_percent}%"
+            for p in campaign.phases.all()
+        ],
         "intake_windows": [str(w) for w in campaign.intake_windows.all()],
         "contacts": [f"{c.order}. {c.full_name}, {c.position}" for c in campaign.contacts.all()],
-    }  # fmt: skip
+    }
 
 
 def _fields(data: CampaignData) -> dict[str, object]:
@@ -165,8 +188,9 @@ def campaign_create(*, actor: User | None, data: CampaignData) -> Campaign:
     campaign = Campaign.objects.create(**_fields(data))
     _write_children(campaign, data)
     changes = diff({}, {**snapshot(campaign, CAMPAIGN_FIELDS), **_children_snapshot(campaign)})
-    audit_record(actor=actor, action="campaign.created", target=campaign, area=campaign.area,
-                 changes=changes)  # fmt: skip
+    audit_record(
+        actor=actor, action="campaign.created", target=campaign, area=campaign.area, changes=changes
+    )
     return campaign
 
 
@@ -183,6 +207,11 @@ def campaign_update(*, actor: User | None, campaign: Campaign, data: CampaignDat
     campaign.save()
     _write_children(campaign, data)
     after = {**snapshot(campaign, CAMPAIGN_FIELDS), **_children_snapshot(campaign)}
-    audit_record(actor=actor, action="campaign.updated", target=campaign, area=campaign.area,
-                 changes=diff(before, after))  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="campaign.updated",
+        target=campaign,
+        area=campaign.area,
+        changes=diff(before, after),
+    )
     return campaign

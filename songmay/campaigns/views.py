@@ -12,17 +12,27 @@ from songmay.lib.errors import DomainError
 @requires("campaigns.view")
 def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     campaigns = selectors.campaign_list(user=request.user).prefetch_related("phases")
-    return render(request, "campaigns/campaign_list.html", {
-        "campaigns": campaigns, "can_change": request.user.scope.may("campaigns.change"),
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {
+            "campaigns": campaigns,
+            "can_change": request.user.scope.may("campaigns.change"),
+        },
+    )
 
 
 @requires("campaigns.view")
 def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get(user=request.user, pk=pk)
-    return render(request, "campaigns/campaign_detail.html", {
-        "campaign": campaign, "can_change": request.user.scope.may("campaigns.change"),
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "can_change": request.user.scope.may("campaigns.change"),
+        },
+    )
 
 
 @requires("campaigns.change")

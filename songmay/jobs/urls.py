@@ -1,1 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
+
+from songmay.jobs import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/errors.xlsx", views.job_errors_xlsx, name="errors_xlsx"),
+]

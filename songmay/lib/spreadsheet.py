@@ -71,10 +71,10 @@ def check_upload(data: bytes, filename: str) -> None:
     if not data.strip():
         raise SpreadsheetError(f"Tệp “{filename}” trống. Hãy chọn đúng tệp danh sách.")
     if extension == ".csv":
-        if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise SpreadsheetError(
-                f"Tệp “{filename}” không phải tệp CSV (văn bản). {_HOW_TO_FIX}"
-            )
+        if b"\x00" in data[:4096] and not data.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ):
+            raise SpreadsheetError(f"Tệp “{filename}” không phải tệp CSV (văn bản). {_HOW_TO_FIX}")
     elif not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise SpreadsheetError(
             f"Tệp “{filename}” không phải bảng tính (có thể là PDF, ảnh hoặc tệp hỏng "
@@ -89,10 +89,8 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     messages can quote the right row number); trailing empty rows and cells are dropped.
     """
     check_upload(data, filename)
-    if _extension(filename) == ".csv":
-        rows = _read_csv(data)
-    else:
-        rows = _read_workbook(data, filename)
+    csv_file = _extension(filename) == ".csv"
+    rows = _read_csv(data) if csv_file else _read_workbook(data, filename)
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
@@ -157,25 +155,25 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 def cell_text(value: object) -> str:
     """One cell as the text a person sees: 24710101.0 -> "24710101", dates as dd/mm/yyyy."""
-    if value is None:
-        return ""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value).strip()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.15g}"  # drops float noise: 0.30000000000000004 -> "0.3"
+        # A whole number loses its ".0"; "%.15g" drops float noise (0.30000000000000004).
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+    if isinstance(value, dt.date | dt.time):
+        return _date_text(value)
+    return "" if value is None else str(value).strip()
+
+
+def _date_text(value: dt.date | dt.time) -> str:
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.strftime("%d/%m/%Y")
-        return value.strftime("%d/%m/%Y %H:%M")
+        midnight = value.time() == dt.time(0, 0)
+        return value.strftime("%d/%m/%Y" if midnight else "%d/%m/%Y %H:%M")
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
-    return str(value).strip()
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
 
 
 def _trim(row: list[str]) -> list[str]:
@@ -279,10 +277,8 @@ _MAX_WIDTH = 60
 def safe_cell(value: object) -> object:
     """A value openpyxl will store as data, never as a formula or an invalid character."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(_FORMULA_STARTS):
-            return "'" + value
-        return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return "'" + text if text.startswith(_FORMULA_STARTS) else text
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         # Excel has no time zones: keep the wall-clock time the caller localised to.
         return value.replace(tzinfo=None)
@@ -305,7 +301,7 @@ def _width(value: object) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes:
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
     """An xlsx file with one sheet per (title, header, rows): bold frozen header, fitted widths."""
     workbook = Workbook(write_only=True)
     used: set[str] = set()
@@ -337,6 +333,6 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes
 def _dated(sheet: object, value: object) -> object:
     if not isinstance(value, dt.date):
         return value
-    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = "DD/MM/YYYY HH:MM" if isinstance(value, dt.datetime) else "DD/MM/YYYY"
     return cell

@@ -7,16 +7,17 @@ _EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
 
 # The Vietnamese alphabet: ă, â, đ, ê, ô, ơ, ư are letters of their own, sorted after
 # their base letter ("An" < "Ăn" < "Ân" < "Bình").
-_ALPHABET = [
-    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m",
-    "n", "o", "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z",
-]  # fmt: skip
+_ALPHABET = list("aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")
 _LETTER_RANK = {letter: index + 10 for index, letter in enumerate(_ALPHABET)}
 # Breve, circumflex and horn make new letters; the five tone marks do not.
 _MODIFIED = {
-    ("a", "\u0306"): "ă", ("a", "\u0302"): "â", ("e", "\u0302"): "ê",
-    ("o", "\u0302"): "ô", ("o", "\u031b"): "ơ", ("u", "\u031b"): "ư",
-}  # fmt: skip
+    ("a", "\u0306"): "ă",
+    ("a", "\u0302"): "â",
+    ("e", "\u0302"): "ê",
+    ("o", "\u0302"): "ô",
+    ("o", "\u031b"): "ơ",
+    ("u", "\u031b"): "ư",
+}
 # Tones in dictionary order: level, huyền, hỏi, ngã, sắc, nặng.
 _TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
@@ -35,7 +36,8 @@ def normalize_spaces(text: str) -> str:
 
 def _letter(char: str) -> tuple[str, int]:
     """Split one character into its alphabet letter and its tone rank."""
-    base, *marks = unicodedata.normalize("NFD", char.casefold())
+    decomposed = unicodedata.normalize("NFD", char.casefold())
+    base, marks = decomposed[0], decomposed[1:]
     letter, tone = base, 0
     for mark in marks:
         letter = _MODIFIED.get((base, mark), letter)

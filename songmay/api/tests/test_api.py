@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from songmay.accounts.models import ApiToken, User
 from songmay.accounts.scope import Role
@@ -28,8 +27,13 @@ def officer(place, make_user):
 
 
 def new_school(area="07582", **fields):
-    return {"code": "24799901", "name": "Trường Tiểu học Kiên Lao", "area": area,
-            "levels": ["primary"], **fields}  # fmt: skip
+    return {
+        "code": "24799901",
+        "name": "Trường Tiểu học Kiên Lao",
+        "area": area,
+        "levels": ["primary"],
+        **fields,
+    }
 
 
 # Schema and authentication -----------------------------------------------------------------
@@ -41,9 +45,14 @@ def test_openapi_schema_is_served_without_a_token_and_lists_every_path(client, d
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "Songmay API"
-    assert {"/api/v1/areas", "/api/v1/areas/{code}", "/api/v1/schools",
-            "/api/v1/schools/{school_id}", "/api/v1/campaigns",
-            "/api/v1/campaigns/{campaign_id}"} <= set(schema["paths"])  # fmt: skip
+    assert {
+        "/api/v1/areas",
+        "/api/v1/areas/{code}",
+        "/api/v1/schools",
+        "/api/v1/schools/{school_id}",
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{campaign_id}",
+    } <= set(schema["paths"])
     assert schema["paths"]["/api/v1/schools"]["get"]["summary"] == "Danh sách trường"
     assert "TokenAuth" in schema["components"]["securitySchemes"]
 
@@ -122,8 +131,9 @@ def test_post_with_a_token_needs_no_csrf_token(officer):
     _user, headers = officer
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(f"{API}/schools", new_school(), content_type="application/json",
-                           **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/schools", new_school(), content_type="application/json", **headers
+    )
 
     assert response.status_code == 201
 
@@ -148,9 +158,18 @@ def test_area_list_starts_at_the_officers_province_and_pages(client, officer):
     top = client.get(f"{API}/areas", **headers).json()
     children = client.get(f"{API}/areas", {"parent": "24", "page_size": 2}, **headers).json()
 
-    assert top == {"count": 1, "items": [
-        {"code": "24", "name": "Bắc Ninh", "division_type": top["items"][0]["division_type"],
-         "level": "province", "parent": None}]}  # fmt: skip
+    assert top == {
+        "count": 1,
+        "items": [
+            {
+                "code": "24",
+                "name": "Bắc Ninh",
+                "division_type": top["items"][0]["division_type"],
+                "level": "province",
+                "parent": None,
+            }
+        ],
+    }
     assert len(children["items"]) == 2
     assert children["count"] > 50
     assert {area["parent"] for area in children["items"]} == {"24"}
@@ -256,8 +275,12 @@ def test_donor_may_not_use_schools(client, demo):
 def test_post_school_creates_it_with_an_api_audit_entry(client, officer):
     user, headers = officer
 
-    response = client.post(f"{API}/schools", new_school(phone="0204.3854.123"),
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/schools",
+        new_school(phone="0204.3854.123"),
+        content_type="application/json",
+        **headers,
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -272,8 +295,9 @@ def test_post_school_creates_it_with_an_api_audit_entry(client, officer):
 def test_post_school_with_a_bad_phone_is_400_naming_the_field(client, officer):
     _user, headers = officer
 
-    response = client.post(f"{API}/schools", new_school(phone="12345"),
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/schools", new_school(phone="12345"), content_type="application/json", **headers
+    )
 
     assert response.status_code == 400
     assert response.json()["field"] == "phone"
@@ -286,8 +310,12 @@ def test_post_school_in_an_area_outside_the_scope_is_404(client, officer, place)
     _user, headers = officer
     phu_tho_commune = place["communes"]["phutho"].code
 
-    response = client.post(f"{API}/schools", new_school(area=phu_tho_commune),
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/schools",
+        new_school(area=phu_tho_commune),
+        content_type="application/json",
+        **headers,
+    )
 
     assert response.status_code == 404
     assert response.json()["field"] == "area"
@@ -297,8 +325,13 @@ def test_post_school_in_an_area_outside_the_scope_is_404(client, officer, place)
 
 def test_post_school_with_invalid_fields_is_422_listing_them(client, officer):
     _user, headers = officer
-    payload = {"name": "Trường A", "area": "07582", "levels": ["kindergarten"],
-               "email": "not-an-email", "phone_number": "0983934091"}  # fmt: skip
+    payload = {
+        "name": "Trường A",
+        "area": "07582",
+        "levels": ["kindergarten"],
+        "email": "not-an-email",
+        "phone_number": "0983934091",
+    }
 
     response = client.post(f"{API}/schools", payload, content_type="application/json", **headers)
 
@@ -315,20 +348,24 @@ def test_post_school_with_invalid_fields_is_422_listing_them(client, officer):
 def test_school_staff_may_not_register_schools(client, place, make_user):
     headers = bearer(make_user(Role.SCHOOL_STAFF, school=place["schools"]["lucngan"]))
 
-    response = client.post(f"{API}/schools", new_school(), content_type="application/json",
-                           **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/schools", new_school(), content_type="application/json", **headers
+    )
 
     assert response.status_code == 403
 
 
 def test_patch_school_changes_only_the_fields_sent(client, officer, place):
-    user, headers = officer
+    _user, headers = officer
     school = place["schools"]["lucngan"]
     name, area = school.name, school.area_id
 
-    response = client.patch(f"{API}/schools/{school.pk}",
-                            {"phone": "0983.934.091", "levels": ["primary", "lower_secondary"]},
-                            content_type="application/json", **headers)  # fmt: skip
+    response = client.patch(
+        f"{API}/schools/{school.pk}",
+        {"phone": "0983.934.091", "levels": ["primary", "lower_secondary"]},
+        content_type="application/json",
+        **headers,
+    )
 
     assert response.status_code == 200
     school.refresh_from_db()
@@ -344,8 +381,9 @@ def test_patch_school_of_another_province_is_404(client, officer, place):
     _user, headers = officer
     other = place["schools"]["phutho"]
 
-    response = client.patch(f"{API}/schools/{other.pk}", {"name": "Đổi tên"},
-                            content_type="application/json", **headers)  # fmt: skip
+    response = client.patch(
+        f"{API}/schools/{other.pk}", {"name": "Đổi tên"}, content_type="application/json", **headers
+    )
 
     assert response.status_code == 404
     other.refresh_from_db()
@@ -392,11 +430,19 @@ def test_campaign_detail_has_phases_windows_and_contacts(client, demo, make_user
 
     assert body["area"] == {"code": "25", "name": "Phú Thọ"}
     assert body["launched_on"] == "2021-09-12"
-    assert body["phases"] == [{"number": 1, "name": "Triển khai Chương trình trên địa bàn tỉnh",
-                               "starts_on": "2021-09-21", "ends_on": "2021-09-26",
-                               "target_percent": 100, "goal": ""}]  # fmt: skip
-    assert body["intake_windows"] == [{"opens_on": "2021-09-21", "closes_on": "2021-09-26",
-                                       "note": ""}]  # fmt: skip
+    assert body["phases"] == [
+        {
+            "number": 1,
+            "name": "Triển khai Chương trình trên địa bàn tỉnh",
+            "starts_on": "2021-09-21",
+            "ends_on": "2021-09-26",
+            "target_percent": 100,
+            "goal": "",
+        }
+    ]
+    assert body["intake_windows"] == [
+        {"opens_on": "2021-09-21", "closes_on": "2021-09-26", "note": ""}
+    ]
     assert [c["phone"] for c in body["contacts"]][:2] == ["+84983934091", "+84985131568"]
     assert [c["order"] for c in body["contacts"]] == [1, 2, 3, 4]
 
@@ -406,8 +452,12 @@ def test_campaign_of_another_province_is_404(client, demo):
     other = Campaign.objects.get(name=VINH_PHUC)
 
     assert client.get(f"{API}/campaigns/{other.pk}", **headers).status_code == 404
-    response = client.put(f"{API}/campaigns/{other.pk}", {"name": "X", "area": "25"},
-                          content_type="application/json", **headers)  # fmt: skip
+    response = client.put(
+        f"{API}/campaigns/{other.pk}",
+        {"name": "X", "area": "25"},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 404
 
 
@@ -416,46 +466,68 @@ def campaign_payload(**fields):
         "name": "Chương trình Sóng và máy tính cho em 2022",
         "area": "24",
         "launched_on": "2022-01-10",
-        "phases": [{"number": 1, "name": "Giai đoạn 1", "starts_on": "2022-01-10",
-                    "ends_on": "2022-06-30", "target_percent": 100}],
+        "phases": [
+            {
+                "number": 1,
+                "name": "Giai đoạn 1",
+                "starts_on": "2022-01-10",
+                "ends_on": "2022-06-30",
+                "target_percent": 100,
+            }
+        ],
         "intake_windows": [{"opens_on": "2022-01-10", "closes_on": "2022-01-20"}],
-        "contacts": [{"full_name": "Nguyễn Văn A", "position": "Chuyên viên",
-                      "phone": "0983 934 091"}],
+        "contacts": [
+            {"full_name": "Nguyễn Văn A", "position": "Chuyên viên", "phone": "0983 934 091"}
+        ],
         **fields,
-    }  # fmt: skip
+    }
 
 
 def test_post_and_put_campaign(client, demo):
     user = User.objects.get(username="so.bacninh")
     headers = bearer(user)
 
-    created = client.post(f"{API}/campaigns", campaign_payload(),
-                          content_type="application/json", **headers)  # fmt: skip
+    created = client.post(
+        f"{API}/campaigns", campaign_payload(), content_type="application/json", **headers
+    )
 
     assert created.status_code == 201
     body = created.json()
     assert body["contacts"][0]["phone"] == "+84983934091"
-    assert body["intake_windows"] == [{"opens_on": "2022-01-10", "closes_on": "2022-01-20",
-                                       "note": ""}]  # fmt: skip
+    assert body["intake_windows"] == [
+        {"opens_on": "2022-01-10", "closes_on": "2022-01-20", "note": ""}
+    ]
 
-    updated = client.put(f"{API}/campaigns/{body['id']}",
-                         campaign_payload(name="Đợt 2", intake_windows=[], contacts=[]),
-                         content_type="application/json", **headers)  # fmt: skip
+    updated = client.put(
+        f"{API}/campaigns/{body['id']}",
+        campaign_payload(name="Đợt 2", intake_windows=[], contacts=[]),
+        content_type="application/json",
+        **headers,
+    )
 
     assert updated.status_code == 200
     assert updated.json()["name"] == "Đợt 2"
     assert updated.json()["intake_windows"] == []
-    assert AuditEntry.objects.filter(target_id=str(body["id"]), via="api",
-                                     action__in=["campaign.created", "campaign.updated"],
-                                     ).count() == 2  # fmt: skip
+    assert (
+        AuditEntry.objects.filter(
+            target_id=str(body["id"]),
+            via="api",
+            action__in=["campaign.created", "campaign.updated"],
+        ).count()
+        == 2
+    )
 
 
 def test_campaign_with_a_window_ending_before_it_opens_is_400(client, demo):
     headers = bearer(User.objects.get(username="so.bacninh"))
     windows = [{"opens_on": "2022-01-20", "closes_on": "2022-01-10"}]
 
-    response = client.post(f"{API}/campaigns", campaign_payload(intake_windows=windows),
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/campaigns",
+        campaign_payload(intake_windows=windows),
+        content_type="application/json",
+        **headers,
+    )
 
     assert response.status_code == 400
     assert response.json()["field"] == "intake_windows"
@@ -466,6 +538,33 @@ def test_area_officer_may_read_but_not_write_campaigns(client, demo):
     headers = bearer(User.objects.get(username="xa.lucngan"))
 
     assert client.get(f"{API}/campaigns", **headers).status_code == 200
-    response = client.post(f"{API}/campaigns", campaign_payload(),
-                           content_type="application/json", **headers)  # fmt: skip
+    response = client.post(
+        f"{API}/campaigns", campaign_payload(), content_type="application/json", **headers
+    )
     assert response.status_code == 403
+
+
+def test_unknown_addresses_answer_json_404(client, db):
+    for url in (f"{API}/", f"{API}/nothing/here"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.json() == {"message": "Không tìm thấy."}
+
+
+def test_malformed_json_is_400_in_vietnamese(client, officer):
+    _user, headers = officer
+
+    response = client.post(
+        f"{API}/schools", "{not json", content_type="application/json", **headers
+    )
+
+    assert response.status_code == 400
+    assert "JSON hợp lệ" in response.json()["message"]
+
+
+def test_vietnamese_text_is_sent_as_utf8(client, officer):
+    _user, headers = officer
+
+    response = client.get(f"{API}/areas/24", **headers)
+
+    assert "Bắc Ninh".encode() in response.content
