@@ -104,7 +104,7 @@ _LEVEL_WORDS = {
         SchoolLevel.CONTINUING,
     ),
 }
-_LEVEL_SEPARATORS = re.compile(r"[,;&/+\n]|\s-\s|\bva\b")
+_LEVEL_SEPARATORS = re.compile(r"[,;&/+\n]|\s-\s|\s(?:và|va)\s", re.IGNORECASE)
 # Commune-level division types, folded: "Lục Ngạn" matches "Xã Lục Ngạn".
 _COMMUNE_PREFIXES = ("xa", "phuong", "dac khu", "thi tran")
 _TEXT_FIELDS = ("name", "address", "principal_name", "contact_name")
@@ -116,6 +116,9 @@ _PLACEHOLDERS: dict[str, Any] = {
     "phone": "",
     "email": "",
 }
+# What to do about a problem `school_clean` reports, where its message does not say.
+_HINTS = {"name": "Hãy ghi tên đầy đủ của trường, ví dụ: Trường Tiểu học Lục Ngạn."}
+_COLUMN_ORDER = {column.label: index for index, column in enumerate(COLUMNS)}
 _CHUNK = 500
 
 T = TypeVar("T")
@@ -125,8 +128,8 @@ def parse_levels(text: str) -> tuple[list[str], list[str]]:
     """ "TH&THCS" -> (["primary", "lower_secondary"], []); words not understood come second."""
     levels: list[str] = []
     unknown: list[str] = []
-    for part in _LEVEL_SEPARATORS.split(fold(text)):
-        key = "".join(ch for ch in part if ch.isalnum())
+    for part in _LEVEL_SEPARATORS.split(text):
+        key = "".join(ch for ch in fold(part) if ch.isalnum())
         if not key:
             continue
         level = _LEVEL_WORDS.get(key)
@@ -391,10 +394,12 @@ class _RowChecker:
             is_active=existing.is_active if existing is not None else True,
         )
         for problem in _school_problems(data):
-            error(problem.field or "", problem.message)
+            hint = _HINTS.get(problem.field or "", "")
+            error(problem.field or "", f"{problem.message} {hint}" if hint else problem.message)
         if not errors:
             self.rows.append(SchoolRow(row=number, data=data, existing=existing))
-        return errors
+        # In the order of the columns, as the user reads the row.
+        return sorted(errors, key=lambda found: _COLUMN_ORDER.get(found.column, 0))
 
     def _existing(self, code: str, number: int, error: Callable[[str, str], None]) -> School | None:
         if not code:

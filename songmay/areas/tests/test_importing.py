@@ -171,12 +171,12 @@ def test_every_problem_of_one_row_is_listed(officer):
     _, errors = school_rows_check(actor=officer, table=[HEADER, row])
 
     assert [(error.row, error.column) for error in errors] == [
-        (2, "Cấp học"),
-        (2, "Email"),
         (2, "Tên trường"),
+        (2, "Cấp học"),
         (2, "Điện thoại"),
+        (2, "Email"),
     ]
-    assert "“mau giao”" in errors[0].message
+    assert "“Mẫu giáo”" in errors[1].message
 
 
 def test_a_code_twice_in_the_file_is_an_error_on_the_second_row(officer):
@@ -428,6 +428,7 @@ def test_checking_a_big_file_takes_a_fixed_number_of_queries(
         ("TH&THCS", ["primary", "lower_secondary"]),
         ("Trung học cơ sở; Trung học phổ thông", ["lower_secondary", "upper_secondary"]),
         ("THCS và THPT", ["lower_secondary", "upper_secondary"]),
+        ("Tiểu học VÀ trung học cơ sở", ["primary", "lower_secondary"]),
         ("giao duc thuong xuyen", ["continuing"]),
         ("GDNN-GDTX", ["continuing"]),
         ("tiểu học, TIỂU HỌC", ["primary"]),
@@ -439,7 +440,7 @@ def test_levels_are_read_however_they_are_written(text, levels):
 
 
 def test_unknown_levels_are_returned_for_the_message():
-    assert parse_levels("THCS, Mầm non") == (["lower_secondary"], ["mam non"])
+    assert parse_levels("THCS, Mầm non") == (["lower_secondary"], ["Mầm non"])
 
 
 def test_schools_import_records_one_import_entry(officer):
