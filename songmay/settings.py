@@ -134,6 +134,13 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Behind N reverse proxies (nginx: 1), the client's address is the N-th from the right in
+# X-Forwarded-For; the audit trail and the lockout use it. 0: take REMOTE_ADDR as it is.
+SONGMAY_PROXY_COUNT = int(os.environ.get("SONGMAY_PROXY_COUNT", "0"))
+if SONGMAY_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = SONGMAY_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
 # Two-factor authentication (TOTP): required for system admins and province officers
 # in production; available to everyone.
 SONGMAY_REQUIRE_2FA = env_bool("SONGMAY_REQUIRE_2FA", default=PRODUCTION)

@@ -3,14 +3,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # (permission, url name, label): the menu shows what the role may use.
 MENU = [
-    ("campaigns.view", "campaigns:list", "Chương trình"),
-    ("schools.view", "areas:school_list", "Trường học"),
-    ("areas.view", "areas:area_list", "Địa bàn"),
-    ("users.view", "accounts:user_list", "Người dùng"),
-    ("audit.view", "audit:list", "Nhật ký"),
+    ("campaigns.view", "campaigns:list", gettext_noop("Chương trình")),
+    ("schools.view", "areas:school_list", gettext_noop("Trường học")),
+    ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
+    ("users.view", "accounts:user_list", gettext_noop("Người dùng")),
+    ("audit.view", "audit:list", gettext_noop("Nhật ký")),
 ]
 
 

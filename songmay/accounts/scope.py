@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -20,13 +21,13 @@ Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Quản trị hệ thống"
-    PROVINCE_OFFICER = "province_officer", "Cán bộ Sở GD&ĐT"
-    AREA_OFFICER = "area_officer", "Cán bộ xã/phường"
-    SCHOOL_STAFF = "school_staff", "Cán bộ trường"
-    DONOR = "donor", "Nhà tài trợ"
-    OPERATOR = "operator", "Doanh nghiệp viễn thông"
-    AUDITOR = "auditor", "Thanh tra, kiểm toán"
+    ADMIN = "admin", _("Quản trị hệ thống")
+    PROVINCE_OFFICER = "province_officer", _("Cán bộ Sở GD&ĐT")
+    AREA_OFFICER = "area_officer", _("Cán bộ xã/phường")
+    SCHOOL_STAFF = "school_staff", _("Cán bộ trường")
+    DONOR = "donor", _("Nhà tài trợ")
+    OPERATOR = "operator", _("Doanh nghiệp viễn thông")
+    AUDITOR = "auditor", _("Thanh tra, kiểm toán")
 
 
 # What each role may do at all; the scope then limits which rows.

@@ -160,7 +160,10 @@ def test_interface_is_vietnamese_even_for_an_english_browser_and_english_on_requ
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert 'lang="vi"' in page.content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
-    assert 'lang="en"' in client.get("/accounts/login/").content.decode()
+    english = client.get("/accounts/login/").content.decode()
+    assert 'lang="en"' in english
+    assert "Log in" in english
+    assert "Skip to main content" in english
 
 
 @pytest.mark.django_db

@@ -456,10 +456,7 @@ def test_schools_import_records_one_import_entry(officer):
 
 # ------------------------------------------------------------------------- pages
 
-pytestmark_urls = pytest.mark.urls("songmay.areas.tests.urls_import")
 
-
-@pytestmark_urls
 def test_the_import_page_explains_the_columns(client, officer):
     client.force_login(officer)
 
@@ -472,7 +469,6 @@ def test_the_import_page_explains_the_columns(client, officer):
     assert reverse("areas:school_import_template") in page
 
 
-@pytestmark_urls
 @pytest.mark.parametrize("name", ["areas:school_import", "areas:school_import_template"])
 def test_import_pages_need_the_right_to_add_schools(client, make_user, place, name):
     staff = make_user(Role.SCHOOL_STAFF, school=place["schools"]["lucngan"])
@@ -483,7 +479,6 @@ def test_import_pages_need_the_right_to_add_schools(client, make_user, place, na
     assert client.get(reverse(name)).status_code == 403
 
 
-@pytestmark_urls
 def test_uploading_a_file_runs_the_job_and_shows_its_page(
     client, officer, django_capture_on_commit_callbacks
 ):
@@ -504,7 +499,6 @@ def test_uploading_a_file_runs_the_job_and_shows_its_page(
     assert "thêm mới <strong>1</strong>" in page
 
 
-@pytestmark_urls
 def test_a_file_too_big_is_refused_before_anything_is_written(client, officer, settings):
     settings.SONGMAY_MAX_UPLOAD_BYTES = 1024
     client.force_login(officer)
@@ -520,7 +514,6 @@ def test_a_file_too_big_is_refused_before_anything_is_written(client, officer, s
     assert tables() == before
 
 
-@pytestmark_urls
 def test_a_pdf_renamed_xlsx_is_refused_on_upload(client, officer):
     client.force_login(officer)
     upload = io.BytesIO(builders.PDF)
@@ -533,7 +526,6 @@ def test_a_pdf_renamed_xlsx_is_refused_on_upload(client, officer):
     assert not Job.objects.exists()
 
 
-@pytestmark_urls
 def test_the_template_has_every_column_and_an_example_that_imports(
     client, commune_officer, django_capture_on_commit_callbacks
 ):

@@ -162,3 +162,13 @@ def test_auditor_browses_filters_and_exports_the_trail(place, make_user, client)
     export = AuditEntry.objects.get(action="audit.exported")
     assert export.actor == auditor
     assert export.changes["rows"] == 1
+
+
+def test_client_address_comes_from_the_trusted_proxy_header(rf, settings):
+    from songmay.audit.middleware import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    settings.SONGMAY_PROXY_COUNT = 0
+    assert client_address(request) == "10.0.0.2"  # no proxy trusted: the header may be forged
+    settings.SONGMAY_PROXY_COUNT = 1
+    assert client_address(request) == "203.0.113.7"

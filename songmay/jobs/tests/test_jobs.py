@@ -16,8 +16,6 @@ from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError
 from songmay.lib.tests import builders
 
-pytestmark = pytest.mark.urls("songmay.areas.tests.urls_import")
-
 HEADER = ["Mã trường", "Tên trường", "Cấp học", "Mã xã/phường"]
 calls_seen: list[int] = []
 
