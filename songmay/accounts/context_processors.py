@@ -12,6 +12,7 @@ MENU = [
     ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
     ("users.view", "accounts:user_list", gettext_noop("Người dùng")),
     ("audit.view", "audit:list", gettext_noop("Nhật ký")),
+    ("schools.add", "jobs:list", gettext_noop("Tác vụ")),
 ]
 
 

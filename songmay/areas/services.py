@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from vietnam_provinces import Province, Ward
 
 from songmay.areas.models import Area, AreaLevel, School, SchoolLevel
@@ -175,7 +176,9 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
         raise DomainError("Mã trường dài quá 20 ký tự.", field="code")
     name = normalize_spaces(data.name)
     if not name:
-        raise DomainError("Thiếu tên trường.", field="name")
+        raise DomainError(
+            "Thiếu tên trường. Hãy ghi tên đầy đủ, ví dụ “Trường Tiểu học Lục Ngạn”.", field="name"
+        )
     levels = [level for level in data.levels if level]
     unknown = [level for level in levels if level not in SchoolLevel.values]
     if unknown or not levels:
@@ -191,6 +194,15 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
                 f"Số điện thoại “{data.phone}” không hợp lệ. Ví dụ đúng: 0204.3854.123.",
                 field="phone",
             ) from None
+    email = data.email.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError(
+                f"Thư điện tử “{data.email}” không hợp lệ. Ví dụ đúng: truong@bacninh.edu.vn.",
+                field="email",
+            ) from None
     values: dict[str, Any] = {
         "code": code,
         "name": name,
@@ -200,7 +212,7 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
         "principal_name": normalize_spaces(data.principal_name),
         "contact_name": normalize_spaces(data.contact_name),
         "phone": phone,
-        "email": data.email.strip().lower(),
+        "email": email,
         "is_active": data.is_active,
     }
     for level in SchoolLevel.values:
