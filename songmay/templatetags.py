@@ -2,15 +2,17 @@
 
 from django import template
 
-from songmay.lib.money import format_vnd
 from songmay.lib.phones import display_phone
 
 register = template.Library()
 
 
-@register.filter
-def vnd(amount: int | None) -> str:
-    return "" if amount is None else format_vnd(int(amount))
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, number: int) -> str:
+    """The current list's address on page `number`, keeping its filters."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
 
 
 @register.filter

@@ -25,8 +25,10 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role's starting page: what lies in its scope and where to go next."""
     user = request.user
     scope = user.scope
+    campaigns = campaign_list(user=user)
     context = {
-        "campaigns": campaign_list(user=user).prefetch_related("phases")[:10],
+        "campaign_count": campaigns.count(),
+        "campaigns": campaigns.prefetch_related("phases")[:10],
         "school_count": school_list(user=user).count() if scope.may("schools.view") else None,
     }
     return render(request, "home.html", context)

@@ -10,12 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from songmay.areas.models import path_and_above
+from songmay.lib.errors import DomainError
+
 if TYPE_CHECKING:
     from songmay.accounts.models import User
+    from songmay.areas.models import Area
 
 Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 
@@ -133,8 +138,7 @@ class Scope:
             return qs
         if self.area_path is None:
             return qs.none()
-        codes = self.area_path.strip("/").split("/")
-        above = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+        above = path_and_above(self.area_path)
         return qs.filter(
             Q(area__isnull=True)
             | Q(area__path__in=above)
@@ -151,3 +155,17 @@ class Scope:
             Q(area__path__startswith=self.area_path)
             | Q(school__area__path__startswith=self.area_path)
         )
+
+
+def authorize(actor: User | None, permission: str, area: Area | None = None) -> None:
+    """The check every write service makes before it writes.
+
+    Commands act as the system (actor None). A person's role must allow `permission` (else
+    403), and the area written to must lie inside the person's scope.
+    """
+    if actor is None:
+        return
+    if not actor.scope.may(permission):
+        raise PermissionDenied
+    if area is not None and not actor.scope.covers_path(area.path):
+        raise DomainError(f"Địa bàn “{area}” nằm ngoài phạm vi quản lý của bạn.", field="area")

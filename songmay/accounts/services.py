@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from songmay.accounts.models import ApiToken, User
-from songmay.accounts.scope import Role
+from songmay.accounts.scope import Role, authorize
 from songmay.areas.models import Area, AreaLevel, School
 from songmay.audit.services import audit_record, audited, diff, snapshot
 from songmay.connectivity.models import Operator
@@ -76,9 +76,8 @@ def _check(actor: User | None, data: UserData) -> None:
         raise DomainError("Cán bộ Sở phải gắn với một tỉnh/thành phố.", field="area")
     if actor is None:
         return
+    authorize(actor, "users.change")
     scope = actor.scope
-    if not scope.may("users.change"):
-        raise PermissionDenied
     if not scope.is_national:
         if data.role in (Role.ADMIN, Role.AUDITOR, Role.DONOR, Role.OPERATOR):
             raise DomainError("Chỉ quản trị hệ thống cấp được tài khoản vai trò này.", field="role")
@@ -87,6 +86,15 @@ def _check(actor: User | None, data: UserData) -> None:
             raise DomainError(
                 "Địa bàn của tài khoản nằm ngoài phạm vi quản lý của bạn.", field="area"
             )
+
+
+def _set_password(user: User, password: str) -> None:
+    """Check the password against Django's validators (messages in Vietnamese), then hash it."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from None
+    user.set_password(password)
 
 
 @audited
@@ -109,11 +117,7 @@ def user_create(*, actor: User | None, data: UserData, password: str) -> User:
         operator=data.operator,
         is_active=data.is_active,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from None
-    user.set_password(password)
+    _set_password(user, password)
     user.save()
     audit_record(
         actor=actor,
@@ -157,11 +161,7 @@ def user_update(*, actor: User | None, user: User, data: UserData) -> User:
 @audited
 def user_set_password(*, actor: User | None, user: User, password: str) -> User:
     """Set a new password (validated, Argon2-hashed); the value never reaches the trail."""
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from None
-    user.set_password(password)
+    _set_password(user, password)
     user.save(update_fields=["password"])
     audit_record(
         actor=actor,

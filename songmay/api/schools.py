@@ -71,17 +71,5 @@ def update_school(request: AuthedRequest, school_id: int, payload: SchoolPatch) 
         changes["area"] = area_by_code(request, changes["area"], field="area")
     if "levels" in changes:
         changes["levels"] = [SchoolLevel(level).value for level in changes["levels"]]
-    current = SchoolData(
-        code=school.code,
-        name=school.name,
-        area=school.area,
-        levels=school.levels,
-        address=school.address,
-        principal_name=school.principal_name,
-        contact_name=school.contact_name,
-        phone=school.phone,
-        email=school.email,
-        is_active=school.is_active,
-    )
-    data = dataclasses.replace(current, **changes)
+    data = dataclasses.replace(SchoolData.of(school), **changes)
     return school_update(actor=request.user, school=school, data=data)

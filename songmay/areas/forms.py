@@ -8,6 +8,7 @@ from django import forms
 
 from songmay.areas.models import Area, AreaLevel, School, SchoolLevel
 from songmay.areas.services import SchoolData
+from songmay.lib.phones import display_phone
 from songmay.lib.vietnamese import fold
 
 if TYPE_CHECKING:
@@ -93,18 +94,8 @@ class SchoolForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, school: School | None = None, **kwargs: Any) -> None:
         if school is not None:
-            kwargs["initial"] = {
-                "code": school.code,
-                "name": school.name,
-                "levels": school.levels,
-                "area": school.area,
-                "address": school.address,
-                "principal_name": school.principal_name,
-                "contact_name": school.contact_name,
-                "phone": school.phone,
-                "email": school.email,
-                "is_active": school.is_active,
-            }
+            current = SchoolData.of(school)
+            kwargs["initial"] = {**vars(current), "phone": display_phone(current.phone)}
         super().__init__(*args, **kwargs)
         self.fields["area"] = AreaField(user=user, label="Xã/phường")
         self.order_fields(["code", "name", "levels", "area"])

@@ -20,6 +20,12 @@ class AreaLevel(models.TextChoices):
     OTHER = "other", "Khác"
 
 
+def path_and_above(path: str) -> list[str]:
+    """ "/24/07210/" -> ["/24/", "/24/07210/"]: the area's path and its ancestors', root first."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
 class AreaQuerySet(models.QuerySet["Area"]):
     def visible_to(self, user: User) -> AreaQuerySet:
         return user.scope.filter_areas(self, "")
@@ -62,21 +68,8 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def ancestor_paths(self) -> list[str]:
-        """Paths of this area and every area above it, root first."""
-        codes = self.path.strip("/").split("/")
-        return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
-
     def ancestors(self) -> AreaQuerySet:
-        return Area.objects.filter(path__in=self.ancestor_paths[:-1]).order_by("path")
-
-    @property
-    def province(self) -> Area:
-        return self if self.parent_id is None else Area.objects.get(path=self.ancestor_paths[0])
-
-    def contains(self, other: Area) -> bool:
-        return other.path.startswith(self.path)
+        return Area.objects.filter(path__in=path_and_above(self.path)[:-1]).order_by("path")
 
 
 class SchoolLevel(models.TextChoices):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from vietnam_provinces import Province, Ward
 
+from songmay.accounts.scope import authorize
 from songmay.areas.models import Area, AreaLevel, School, SchoolLevel
 from songmay.audit.services import audit_record, audited, diff, snapshot
 from songmay.lib.errors import DomainError
@@ -32,16 +33,6 @@ SCHOOL_FIELDS = [
 ]
 
 
-def _require(actor: User | None, permission: str, area: Area | None = None) -> None:
-    """Commands act as the system (actor None); people act within their role and scope."""
-    if actor is None:
-        return
-    if not actor.scope.may(permission):
-        raise PermissionDenied
-    if area is not None and not actor.scope.covers_path(area.path):
-        raise DomainError(f"Địa bàn “{area}” nằm ngoài phạm vi quản lý của bạn.", field="area")
-
-
 @audited
 def area_create(
     *,
@@ -53,7 +44,7 @@ def area_create(
     division_type: str = "",
 ) -> Area:
     """Add an area by hand, e.g. a legacy district (huyện) for the 2021 records."""
-    _require(actor, "areas.add", parent)
+    authorize(actor, "areas.add", parent)
     code = code.strip()
     if not code or "/" in code or " " in code:
         raise DomainError(
@@ -166,6 +157,22 @@ class SchoolData:
     email: str = ""
     is_active: bool = True
 
+    @classmethod
+    def of(cls, school: School) -> SchoolData:
+        """A school's current fields, to change some and write back."""
+        return cls(
+            code=school.code,
+            name=school.name,
+            area=school.area,
+            levels=school.levels,
+            address=school.address,
+            principal_name=school.principal_name,
+            contact_name=school.contact_name,
+            phone=school.phone,
+            email=school.email,
+            is_active=school.is_active,
+        )
+
 
 def school_clean(data: SchoolData) -> dict[str, Any]:
     """Normalise and check one school's fields; raise DomainError naming the field."""
@@ -223,7 +230,7 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
 @audited
 def school_create(*, actor: User | None, data: SchoolData) -> School:
     """Register a school in an area inside the actor's scope."""
-    _require(actor, "schools.add", data.area)
+    authorize(actor, "schools.add", data.area)
     values = school_clean(data)
     if School.objects.filter(code=values["code"]).exists():
         raise DomainError(f"Mã trường “{values['code']}” đã có trong hệ thống.", field="code")
@@ -241,8 +248,8 @@ def school_create(*, actor: User | None, data: SchoolData) -> School:
 @audited
 def school_update(*, actor: User | None, school: School, data: SchoolData) -> School:
     """Change a school's details; moving it needs the new area inside the scope too."""
-    _require(actor, "schools.change", school.area)
-    _require(actor, "schools.change", data.area)
+    authorize(actor, "schools.change", school.area)
+    authorize(actor, "schools.change", data.area)
     school = School.objects.select_for_update().get(pk=school.pk)
     before = snapshot(school, SCHOOL_FIELDS)
     values = school_clean(data)

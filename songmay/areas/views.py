@@ -1,5 +1,3 @@
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -23,7 +21,6 @@ def area_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "page": page,
             "query": query,
-            "querystring": urlencode({"q": query}) if query else "",
             "can_add": request.user.scope.may("areas.add"),
         },
     )
@@ -72,8 +69,6 @@ def school_list(request: AuthenticatedRequest) -> HttpResponse:
         filters = selectors.SchoolFilters(data["q"], data["area"], data["level"], active)
     schools = selectors.school_list(user=user, filters=filters)
     page = Paginator(schools, 50).get_page(request.GET.get("page"))
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
     return render(
         request,
         "areas/school_list.html",
@@ -81,7 +76,6 @@ def school_list(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "total": page.paginator.count,
-            "querystring": querystring.urlencode(),
             "can_add": user.scope.may("schools.add"),
         },
     )

@@ -12,6 +12,13 @@ if TYPE_CHECKING:
     from songmay.accounts.models import User
 
 
+class Via(models.TextChoices):
+    WEB = "web", "Trang web"
+    API = "api", "API"
+    CLI = "cli", "Dòng lệnh"
+    TASK = "task", "Tác vụ nền"
+
+
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def visible_to(self, user: User) -> AuditEntryQuerySet:
         if not user.scope.may("audit.view"):
@@ -42,7 +49,7 @@ class AuditEntry(models.Model):
     )
     changes = models.JSONField("thay đổi", default=dict, blank=True)
     ip = models.GenericIPAddressField("địa chỉ IP", null=True, blank=True)
-    via = models.CharField("qua", max_length=10)
+    via = models.CharField("qua", max_length=10, choices=Via.choices)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -53,3 +60,11 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_repr}"
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for a change; (name, None, value) for other details."""
+        return [
+            (name, *value) if isinstance(value, list) and len(value) == 2 else (name, None, value)
+            for name, value in self.changes.items()
+        ]

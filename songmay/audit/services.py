@@ -98,11 +98,11 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """{field: [old, new]} for every field whose value changed."""
+    """{field: [old, new]} for every field whose value changed; on creation, the filled ones."""
     return {
         name: [before.get(name), value]
         for name, value in after.items()
-        if before.get(name) != value
+        if before.get(name) != value and (name in before or value not in ("", None, []))
     }
 
 

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -20,17 +21,7 @@ def entry_list(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, user=request.user)
     entries = audit_list(user=request.user, filters=form.filters())
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    return render(
-        request,
-        "audit/entry_list.html",
-        {
-            "form": form,
-            "page": page,
-            "querystring": querystring.urlencode(),
-        },
-    )
+    return render(request, "audit/entry_list.html", {"form": form, "page": page})
 
 
 @requires("audit.view")
@@ -50,8 +41,8 @@ def entry_export(request: AuthenticatedRequest) -> HttpResponse:
             e.target_repr,
             e.area.name if e.area else "",
             e.ip or "",
-            e.via,
-            str(e.changes),
+            e.get_via_display(),
+            json.dumps(e.changes, ensure_ascii=False),
         ]
         for e in entries
     ]

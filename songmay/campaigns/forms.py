@@ -8,7 +8,14 @@ from django import forms
 
 from songmay.areas.models import Area, AreaLevel
 from songmay.campaigns.models import Campaign
-from songmay.campaigns.services import CampaignData, ContactData, PhaseData, WindowData
+from songmay.campaigns.services import (
+    CAMPAIGN_FIELDS,
+    CampaignData,
+    ContactData,
+    PhaseData,
+    WindowData,
+)
+from songmay.lib.phones import display_phone
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -96,26 +103,14 @@ class CampaignEditor:
         windows: list[dict[str, Any]] = []
         contacts: list[dict[str, Any]] = []
         if campaign is not None:
-            initial = {
-                name: getattr(campaign, name)
-                for name in (
-                    "name",
-                    "area",
-                    "plan_reference",
-                    "launched_on",
-                    "focal_point",
-                    "beneficiaries",
-                    "support_rule",
-                    "description",
-                )
-            }
+            initial = {name: getattr(campaign, name) for name in CAMPAIGN_FIELDS}
             phase_fields = ("number", "name", "starts_on", "ends_on", "target_percent", "goal")
             phases = [dict(row) for row in campaign.phases.values(*phase_fields)]
             windows = [
                 dict(row) for row in campaign.intake_windows.values("opens_on", "closes_on", "note")
             ]
             contacts = [
-                dict(row)
+                {**row, "phone": display_phone(row["phone"])}
                 for row in campaign.contacts.values("full_name", "position", "phone", "email")
             ]
         self.form = CampaignForm(data, user=user, initial=initial)

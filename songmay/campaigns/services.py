@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
-
+from songmay.accounts.scope import authorize
 from songmay.areas.models import Area, AreaLevel
 from songmay.audit.services import audit_record, audited, diff, snapshot
 from songmay.campaigns.models import Campaign, Contact, IntakeWindow, Phase
@@ -71,15 +70,9 @@ class CampaignData:
 
 
 def _require(actor: User | None, area: Area | None) -> None:
-    if actor is None:
-        return
-    scope = actor.scope
-    if not scope.may("campaigns.change"):
-        raise PermissionDenied
-    if area is None and not scope.is_national:
+    authorize(actor, "campaigns.change", area)
+    if actor is not None and area is None and not actor.scope.is_national:
         raise DomainError("Chỉ quản trị hệ thống tạo được chương trình toàn quốc.", field="area")
-    if area is not None and not scope.covers_path(area.path):
-        raise DomainError(f"“{area}” nằm ngoài phạm vi quản lý của bạn.", field="area")
 
 
 def _check(data: CampaignData) -> None:

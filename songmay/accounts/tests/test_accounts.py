@@ -171,3 +171,21 @@ def test_healthz_answers_when_the_database_does(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_create_admin_makes_an_audited_admin_and_refuses_a_weak_password(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from songmay.accounts.models import User
+    from songmay.audit.models import AuditEntry
+
+    monkeypatch.setenv("SONGMAY_ADMIN_PASSWORD", "12345678")
+    with pytest.raises(CommandError, match=r"Mật khẩu này|This password"):
+        call_command("create_admin", "quantri")
+    assert not User.objects.filter(username="quantri").exists()
+    monkeypatch.setenv("SONGMAY_ADMIN_PASSWORD", "một-mật-khẩu-đủ-dài")
+    call_command("create_admin", "quantri")
+    admin = User.objects.get(username="quantri")
+    assert admin.role == Role.ADMIN
+    assert AuditEntry.objects.filter(action="user.created", target_id=str(admin.pk)).exists()
