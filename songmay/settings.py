@@ -25,7 +25,9 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
-        raise RuntimeError("SECRET_KEY must be set when SONGMAY_ENV=production")
+        raise RuntimeError(
+            "SECRET_KEY phải được đặt khi SONGMAY_ENV=production (SECRET_KEY must be set)."
+        )
     SECRET_KEY = "songmay-development-only-not-secret"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

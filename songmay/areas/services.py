@@ -180,7 +180,9 @@ def school_clean(data: SchoolData) -> dict[str, Any]:
     if not code:
         raise DomainError("Thiếu mã trường. Hãy ghi mã trường do Bộ GD&ĐT cấp.", field="code")
     if len(code) > 20:
-        raise DomainError("Mã trường dài quá 20 ký tự.", field="code")
+        raise DomainError(
+            "Mã trường dài quá 20 ký tự. Hãy ghi đúng mã do Bộ GD&ĐT cấp.", field="code"
+        )
     name = normalize_spaces(data.name)
     if not name:
         raise DomainError(
