@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "songmay.accounts",
     "songmay.areas",
     "songmay.campaigns",
+    "songmay.students",
     "songmay.donations",
     "songmay.connectivity",
     "songmay.jobs",

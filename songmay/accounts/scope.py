@@ -39,40 +39,41 @@ class Role(models.TextChoices):
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {
-            "areas.view",
-            "areas.add",
-            "schools.view",
-            "schools.add",
-            "schools.change",
-            "campaigns.view",
-            "campaigns.change",
-            "audit.view",
-            "users.view",
-            "users.change",
+            "areas.view", "areas.add", "schools.view", "schools.add", "schools.change",
+            "campaigns.view", "campaigns.change", "audit.view", "users.view", "users.change",
+            "students.view", "students.add", "students.change", "students.confirm",
+            "students.review", "students.export",
         }
     ),
     Role.PROVINCE_OFFICER: frozenset(
         {
-            "areas.view",
-            "schools.view",
-            "schools.add",
-            "schools.change",
-            "campaigns.view",
-            "campaigns.change",
-            "users.view",
-            "users.change",
+            "areas.view", "schools.view", "schools.add", "schools.change",
+            "campaigns.view", "campaigns.change", "users.view", "users.change",
+            "students.view", "students.confirm", "students.review", "students.export",
         }
     ),
     Role.AREA_OFFICER: frozenset(
-        {"areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view"}
+        {
+            "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
+            "students.view", "students.confirm", "students.review", "students.export",
+        }
     ),
-    Role.SCHOOL_STAFF: frozenset({"schools.view", "schools.change", "campaigns.view"}),
+    # School staff register and correct their own pupils; the officers above them confirm.
+    Role.SCHOOL_STAFF: frozenset(
+        {
+            "schools.view", "schools.change", "campaigns.view",
+            "students.view", "students.add", "students.change", "students.export",
+        }
+    ),
     Role.DONOR: frozenset({"campaigns.view"}),
     Role.OPERATOR: frozenset({"campaigns.view"}),
     Role.AUDITOR: frozenset(
-        {"areas.view", "schools.view", "campaigns.view", "audit.view", "users.view"}
+        {
+            "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
+            "students.view", "students.export",
+        }
     ),
-}
+}  # fmt: skip
 
 # Roles that may use the staff pages (lists of schools, areas...).
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER, Role.AREA_OFFICER, Role.SCHOOL_STAFF})

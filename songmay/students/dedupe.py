@@ -1,0 +1,107 @@
+"""Is this the same child? Plain rules over plain data, no database.
+
+- The same 12-digit personal ID: the same child, merged at once.
+- Two different personal IDs: two children, whatever else they share.
+- Otherwise a pair goes to an officer's review when the birth dates agree (or agree with day
+  and month swapped, a common typing slip) and either the names are alike (a typo, a transfer)
+  or the guardian is the same (twins share both; they must be reviewed, never merged).
+- Siblings share a guardian but not a birth date: not a match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from songmay.lib.vietnamese import fold
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    full_name: str
+    date_of_birth: dt.date | None
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    personal_id: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    other_id: int
+    same: bool  # True: merge at once; False: an officer decides
+    reason: str
+
+
+def swapped(day: dt.date) -> dt.date | None:
+    """The date with day and month exchanged, when that is a date (03/04 <-> 04/03)."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return dt.date(day.year, day.day, day.month)
+
+
+def birth_dates(day: dt.date | None) -> set[dt.date]:
+    """The birth dates a record may really mean."""
+    if day is None:
+        return set()
+    other = swapped(day)
+    return {day, other} if other else {day}
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, enough for short names."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def names_alike(a: str, b: str) -> bool:
+    """Same name give or take diacritics, word order, or a slip of two letters."""
+    folded_a, folded_b = fold(a), fold(b)
+    if not folded_a or not folded_b:
+        return False
+    if folded_a == folded_b or sorted(folded_a.split()) == sorted(folded_b.split()):
+        return True
+    # Only ever asked for records with the same birth date, so a loose test costs at most
+    # an officer's glance at two classmates born the same day.
+    return _distance(folded_a, folded_b) <= 2
+
+
+def same_guardian(a: Person, b: Person) -> bool:
+    if a.guardian_phone and a.guardian_phone == b.guardian_phone:
+        return True
+    return bool(a.guardian_name) and fold(a.guardian_name) == fold(b.guardian_name)
+
+
+def compare(new: Person, other: Person) -> Match | None:
+    if new.personal_id and other.personal_id:
+        if new.personal_id == other.personal_id:
+            return Match(other.id, same=True, reason="Trùng số định danh cá nhân")
+        return None
+    if not birth_dates(new.date_of_birth) & birth_dates(other.date_of_birth):
+        return None
+    flipped = new.date_of_birth != other.date_of_birth
+    date_note = " (ngày và tháng sinh bị đảo)" if flipped else ""
+    if names_alike(new.full_name, other.full_name):
+        return Match(other.id, same=False, reason=f"Họ tên giống nhau, cùng ngày sinh{date_note}")
+    if same_guardian(new, other):
+        return Match(
+            other.id,
+            same=False,
+            reason=f"Cùng ngày sinh{date_note} và cùng người giám hộ (có thể là anh chị em "
+            "sinh đôi)",
+        )
+    return None
+
+
+def find_matches(new: Person, others: Iterable[Person]) -> list[Match]:
+    """Every record among `others` that may be the same child as `new`, surest first."""
+    matches = [match for other in others if other.id != new.id and (match := compare(new, other))]
+    return sorted(matches, key=lambda match: (not match.same, match.other_id))
