@@ -44,7 +44,7 @@ def demo(areas):
     """The demo campaigns, schools and one log-in per role."""
     from songmay.campaigns.demo import load_demo
 
-    return {login.username: login for login in load_demo()}
+    return {login.username: login for login in load_demo(students=False)}
 
 
 @pytest.fixture

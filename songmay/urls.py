@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("songmay.accounts.urls")),
     path("", include("songmay.areas.urls")),
     path("campaigns/", include("songmay.campaigns.urls")),
+    path("students/", include("songmay.students.urls")),
     path("audit/", include("songmay.audit.urls")),
     path("jobs/", include("songmay.jobs.urls")),
     path("api/v1/", include("songmay.api.urls")),

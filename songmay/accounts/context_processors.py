@@ -8,6 +8,8 @@ from django.utils.translation import gettext_noop
 # (permission, url name, label): the menu shows what the role may use.
 MENU = [
     ("campaigns.view", "campaigns:list", gettext_noop("Chương trình")),
+    ("students.view", "students:list", gettext_noop("Học sinh")),
+    ("students.review", "students:duplicates", gettext_noop("Hồ sơ trùng")),
     ("schools.view", "areas:school_list", gettext_noop("Trường học")),
     ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
     ("users.view", "accounts:user_list", gettext_noop("Người dùng")),
@@ -22,8 +24,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"menu": []}
     scope = user.scope
     menu = [
-        {"url": reverse(name), "label": _(label), "active": request.path.startswith(reverse(name))}
+        {"url": reverse(name), "label": _(label)}
         for permission, name, label in MENU
         if scope.may(permission)
     ]
+    # The longest matching address wins: /students/duplicates/ is not also /students/.
+    matching = [item for item in menu if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"menu": menu}

@@ -21,6 +21,7 @@ from songmay.campaigns.services import (
 )
 from songmay.connectivity.models import Operator
 from songmay.donations.models import Donor, DonorKind
+from songmay.students.demo import load_demo_students
 
 DEMO_PASSWORD = "songmay-demo-2021"  # noqa: S105 - printed for the local demo only
 
@@ -57,7 +58,7 @@ def _ensure_user(username: str, full_name: str, role: Role, **scope: object) -> 
     return DemoLogin(username, str(role.label), user.scope_label)
 
 
-def load_demo() -> list[DemoLogin]:
+def load_demo(*, students: bool = True) -> list[DemoLogin]:
     """Create what is missing of the demo; a second run creates nothing."""
     bac_ninh = Area.objects.get(code="24")
     phu_tho = Area.objects.get(code="25")
@@ -158,6 +159,9 @@ def load_demo() -> list[DemoLogin]:
         name="Công ty Cổ phần Công nghệ Bắc Giang (demo)",
         defaults={"kind": DonorKind.COMPANY, "tax_code": "2400123456", "public_name_consent": True},
     )
+    bac_giang = Campaign.objects.get(name=BAC_GIANG)
+    if students and not bac_giang.needs.exists():
+        load_demo_students(campaign=bac_giang)
     school = School.objects.get(code="24720101")
     return [
         _ensure_user("admin", "Quản trị hệ thống", Role.ADMIN),
