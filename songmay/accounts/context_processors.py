@@ -23,8 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"menu": []}
     scope = user.scope
-    menu = [
-        {"url": reverse(name), "label": _(label)}
+    menu: list[dict[str, Any]] = [
+        {"url": reverse(name), "label": _(label), "active": False}
         for permission, name, label in MENU
         if scope.may(permission)
     ]

@@ -22,6 +22,7 @@ from songmay.campaigns.services import (
 from songmay.connectivity.models import Operator
 from songmay.donations.models import Donor, DonorKind
 from songmay.students.demo import load_demo_students
+from songmay.students.models import Need
 
 DEMO_PASSWORD = "songmay-demo-2021"  # noqa: S105 - printed for the local demo only
 
@@ -160,7 +161,7 @@ def load_demo(*, students: bool = True) -> list[DemoLogin]:
         defaults={"kind": DonorKind.COMPANY, "tax_code": "2400123456", "public_name_consent": True},
     )
     bac_giang = Campaign.objects.get(name=BAC_GIANG)
-    if students and not bac_giang.needs.exists():
+    if students and not Need.objects.filter(campaign=bac_giang).exists():
         load_demo_students(campaign=bac_giang)
     school = School.objects.get(code="24720101")
     return [
