@@ -21,6 +21,7 @@ from songmay.api.areas import router as areas_router
 from songmay.api.campaigns import router as campaigns_router
 from songmay.api.schemas import NotFound
 from songmay.api.schools import router as schools_router
+from songmay.api.students import router as students_router
 from songmay.lib.errors import DomainError
 
 # Recording every request would turn each read into a write; a minute is precise enough
@@ -90,6 +91,7 @@ api = SongmayAPI(
 api.add_router("/areas", areas_router)
 api.add_router("/schools", schools_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("/students", students_router)
 
 
 def error_response(

@@ -18,6 +18,7 @@ from pydantic import ConfigDict, field_validator
 from songmay.accounts.models import User
 from songmay.areas.models import Area, AreaLevel, SchoolLevel
 from songmay.areas.selectors import area_get
+from songmay.students.models import CIRCUMSTANCES, Gender, Household, Lacking, NeedStatus
 
 
 class AuthedRequest(HttpRequest):
@@ -248,3 +249,125 @@ class CampaignIn(InputSchema):
     phases: list[PhaseSchema] = []
     intake_windows: list[WindowSchema] = []
     contacts: list[ContactIn] = Field([], description="Theo thứ tự sẽ hiển thị.")
+
+
+# Students -------------------------------------------------------------------------------
+
+CIRCUMSTANCE_CODES = ", ".join(f"`{code}` ({label})" for code, label in CIRCUMSTANCES.items())
+
+
+def _check_circumstances(value: list[str] | None) -> list[str] | None:
+    unknown = [code for code in value or [] if code not in CIRCUMSTANCES]
+    if unknown:
+        raise ValueError(
+            f"Không có hoàn cảnh đặc biệt mã “{unknown[0]}”; dùng một trong: "
+            + ", ".join(CIRCUMSTANCES)
+            + "."
+        )
+    return value
+
+
+class CampaignRef(Schema):
+    id: int
+    name: str
+
+
+class SchoolRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class StudentOut(Schema):
+    """The child, the same record in every campaign; its personal data shown only in scope."""
+
+    id: int = Field(description="Mã hồ sơ học sinh: một em, một mã, ở mọi chương trình.")
+    full_name: str
+    date_of_birth: dt.date | None
+    gender: Gender | None
+    personal_id: str = Field(description="Số định danh cá nhân 12 chữ số; có thể trống.")
+    guardian_name: str
+    guardian_phone: str = Field(description="Số điện thoại dạng E.164; có thể trống.")
+    village: str
+    commune: AreaRef | None = Field(description="Xã/phường nơi em ở, nếu có.")
+    circumstances: list[str] = Field(description=f"Hoàn cảnh đặc biệt: {CIRCUMSTANCE_CODES}.")
+    consent_given: bool = Field(description="Người giám hộ đã đồng ý cho xử lý dữ liệu.")
+    consent_on: dt.date | None
+
+    @staticmethod
+    def resolve_gender(obj: object) -> str | None:
+        return getattr(obj, "gender", "") or None
+
+    @staticmethod
+    def resolve_circumstances(obj: object) -> list[str]:
+        return [code for code in CIRCUMSTANCES if getattr(obj, code, False)]
+
+
+class NeedOut(Schema):
+    id: int = Field(description="Mã nhu cầu: một em trong một chương trình.")
+    campaign: CampaignRef
+    school: SchoolRef = Field(description="Trường đăng ký em.")
+    student: StudentOut
+    class_name: str = Field(description="Lớp, ví dụ `6A`.")
+    level: SchoolLevel
+    household: Household = Field(description="Hoàn cảnh gia đình.")
+    lacking: Lacking = Field(description="Còn thiếu thiết bị, kết nối hay cả hai.")
+    status: NeedStatus
+    confirmed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class StudentIn(InputSchema):
+    """One pupil's need; a child already registered (same personal ID) is not added twice."""
+
+    campaign: int = Field(description="Mã số (id) chương trình.")
+    school: str = Field(description="Mã trường trong phạm vi của bạn.")
+    full_name: str = Field(max_length=120)
+    date_of_birth: dt.date
+    level: SchoolLevel = Field(description="Cấp học; trường phải dạy cấp này.")
+    lacking: Lacking
+    gender: Gender | None = None
+    class_name: str = Field("", max_length=20)
+    personal_id: str = Field("", max_length=14, description="Số định danh cá nhân 12 chữ số.")
+    guardian_name: str = Field("", max_length=120)
+    guardian_phone: str = Field("", max_length=30, description="Ví dụ `0983.934.091`.")
+    village: str = Field("", max_length=120)
+    commune: str | None = Field(None, description="Mã xã/phường nơi em ở, trong phạm vi của bạn.")
+    household: Household = Household.NONE
+    circumstances: list[str] = Field(
+        [], description=f"Mã hoàn cảnh đặc biệt: {CIRCUMSTANCE_CODES}."
+    )
+    consent_given: bool = False
+    consent_on: dt.date | None = Field(None, description="Trống thì lấy ngày hôm nay.")
+
+    _circumstances = field_validator("circumstances")(_check_circumstances)
+
+
+class StudentPatch(InputSchema):
+    """Only the fields sent are changed; `null` clears gender, commune or consent date.
+
+    The campaign and the school stay: a pupil who moves is registered by the new school.
+    """
+
+    full_name: str | None = Field(None, max_length=120)
+    date_of_birth: dt.date | None = None
+    level: SchoolLevel | None = None
+    lacking: Lacking | None = None
+    gender: Gender | None = None
+    class_name: str | None = Field(None, max_length=20)
+    personal_id: str | None = Field(None, max_length=14)
+    guardian_name: str | None = Field(None, max_length=120)
+    guardian_phone: str | None = Field(None, max_length=30)
+    village: str | None = Field(None, max_length=120)
+    commune: str | None = None
+    household: Household | None = None
+    circumstances: list[str] | None = None
+    consent_given: bool | None = None
+    consent_on: dt.date | None = None
+
+    _circumstances = field_validator("circumstances")(_check_circumstances)
+
+
+class WithdrawIn(InputSchema):
+    reason: str = Field(max_length=255, description="Lý do rút em khỏi danh sách.")

@@ -36,6 +36,8 @@ __all__ = [
     "ImportSummary",
     "RowError",
     "SchoolRow",
+    "area_code_candidates",
+    "area_name_candidates",
     "parse_levels",
     "run_school_import",
     "school_rows_check",
@@ -173,7 +175,8 @@ def _chunks(items: list[T]) -> Iterator[list[T]]:
         yield items[start : start + _CHUNK]
 
 
-def _area_code_candidates(text: str) -> list[str]:
+def area_code_candidates(text: str) -> list[str]:
+    """The area codes a typed cell may mean."""
     code = "".join(text.split())
     # A commune code typed into a number cell loses its leading zero: 7582 -> "07582".
     if code.isdigit() and len(code) < 5:
@@ -181,7 +184,8 @@ def _area_code_candidates(text: str) -> list[str]:
     return [code] if code else []
 
 
-def _area_name_candidates(text: str) -> list[str]:
+def area_name_candidates(text: str) -> list[str]:
+    """The folded area names a typed cell may mean ("Lục Ngạn" may be "xã Lục Ngạn")."""
     folded = fold(text)
     if not folded:
         return []
@@ -200,12 +204,12 @@ class _Lookups:
         for chunk in _chunks(codes):
             for school in School.objects.filter(code__in=chunk).select_related("area"):
                 self.schools[school.code] = school
-        area_codes = sorted({code for c in cells for code in _area_code_candidates(c["area_code"])})
+        area_codes = sorted({code for c in cells for code in area_code_candidates(c["area_code"])})
         self.areas_by_code: dict[str, Area] = {}
         for chunk in _chunks(area_codes):
             for area in Area.objects.filter(code__in=chunk):
                 self.areas_by_code[area.code] = area
-        names = sorted({name for c in cells for name in _area_name_candidates(c["area_name"])})
+        names = sorted({name for c in cells for name in area_name_candidates(c["area_name"])})
         visible = Area.objects.all() if actor is None else Area.objects.visible_to(actor)
         self.areas_by_name: dict[str, list[Area]] = {}
         for chunk in _chunks(names):
@@ -227,7 +231,7 @@ def _find_area(cells: dict[str, str], lookups: _Lookups) -> tuple[Area | None, s
         area = next(
             (
                 lookups.areas_by_code[code]
-                for code in _area_code_candidates(typed)
+                for code in area_code_candidates(typed)
                 if code in lookups.areas_by_code
             ),
             None,
@@ -245,7 +249,7 @@ def _find_area(cells: dict[str, str], lookups: _Lookups) -> tuple[Area | None, s
         return area, None
     typed = cells["area_name"]
     found: dict[int, Area] = {}
-    for name in _area_name_candidates(typed):
+    for name in area_name_candidates(typed):
         for area in lookups.areas_by_name.get(name, []):
             found[area.pk] = area
     if not found:

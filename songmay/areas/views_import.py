@@ -1,46 +1,24 @@
 """Pages to import a school list from a spreadsheet; the import itself runs as a job."""
 
-from django import forms
-from django.conf import settings
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.areas.importing import COLUMNS, template_sheets
+from songmay.forms import SpreadsheetUploadForm
 from songmay.jobs.services import job_start
-from songmay.lib.spreadsheet import ACCEPT, SpreadsheetError, check_upload, write_xlsx
+from songmay.lib.spreadsheet import write_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",").replace(",0", "") + " MB"
-
-
-class SchoolImportForm(forms.Form):
-    file = forms.FileField(
-        label="Tệp danh sách trường",
-        help_text="Tệp .xlsx, .xls, .ods hoặc .csv; danh sách ở trang tính đầu tiên.",
-        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
-    )
-
-    def clean_file(self) -> bytes:
-        upload = self.cleaned_data["file"]
-        limit = settings.SONGMAY_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"Tệp lớn quá ({_megabytes(upload.size)}); tối đa {_megabytes(limit)}. "
-                "Hãy xoá các trang tính, hình ảnh không cần thiết "
-                "hoặc chia thành nhiều tệp nhỏ hơn."
-            )
-        data: bytes = upload.read()
-        try:
-            check_upload(data, upload.name)
-        except SpreadsheetError as error:
-            raise forms.ValidationError(error.message) from None
-        self.file_name = upload.name
-        return data
+class SchoolImportForm(SpreadsheetUploadForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = "Tệp danh sách trường"
 
 
 @requires("schools.add")

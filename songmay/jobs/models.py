@@ -37,6 +37,8 @@ class Job(models.Model):
     file_name = models.CharField("tệp", max_length=255, blank=True)
     # The uploaded file itself, so a worker on any machine can read it and a retry can re-run.
     payload = models.BinaryField(blank=True)
+    # What the job was asked to do besides the file, e.g. {"campaign": 3, "school": 12}.
+    params = models.JSONField(default=dict, blank=True)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     # What the job produced: counts on success; row errors (row, column, message) on failure.

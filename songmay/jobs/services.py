@@ -31,6 +31,9 @@ class JobOutcome:
 
     summary: dict[str, Any] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # Keep the uploaded file once the job is done: a preview awaiting confirmation, or a file
+    # with errors that its owner may download back with an error column added.
+    keep_file: bool = False
 
 
 class JobProgress:
@@ -63,6 +66,8 @@ class JobKind:
     runner: str  # dotted path to a Runner, imported when the job runs
     permission: str  # what the person starting the job must be allowed to do
     done_url: str = ""  # URL name of the page to go on to when the job is done
+    # URL name (taking `job_pk`) of the POST that confirms a successful preview job.
+    confirm_url: str = ""
 
 
 # The registry of long jobs, by `Job.kind`.
@@ -73,11 +78,30 @@ JOB_KINDS: dict[str, JobKind] = {
         permission="schools.add",
         done_url="areas:school_list",
     ),
+    "students.preview": JobKind(
+        label="Kiểm tra tệp danh sách học sinh",
+        runner="songmay.students.importing.run_student_preview",
+        permission="students.add",
+        confirm_url="students:import_confirm",
+    ),
+    "students.import": JobKind(
+        label="Nhập danh sách học sinh",
+        runner="songmay.students.importing.run_student_import",
+        permission="students.add",
+        done_url="students:list",
+    ),
 }
 
 
 @audited
-def job_start(*, actor: User, kind: str, file_name: str, payload: bytes) -> Job:
+def job_start(
+    *,
+    actor: User,
+    kind: str,
+    file_name: str,
+    payload: bytes,
+    params: dict[str, Any] | None = None,
+) -> Job:
     """Save a job with its input file and queue it for a worker once the save is committed."""
     from songmay.jobs.tasks import run_job  # noqa: PLC0415  (tasks imports this module)
 
@@ -87,7 +111,7 @@ def job_start(*, actor: User, kind: str, file_name: str, payload: bytes) -> Job:
     if not actor.scope.may(job_kind.permission):
         raise PermissionDenied
     job = Job.objects.create(
-        kind=kind, created_by=actor, file_name=file_name[:255], payload=payload
+        kind=kind, created_by=actor, file_name=file_name[:255], payload=payload, params=params or {}
     )
     audit_record(
         actor=actor,
@@ -135,12 +159,12 @@ def job_run(*, job_id: int) -> Job | None:
     done = Job.objects.filter(pk=job.pk).values_list("total", flat=True).first() or 0
     Job.objects.filter(pk=job.pk).update(
         status=status,
-        summary=outcome.summary,
+        summary={**outcome.summary, **({"file_kept": True} if outcome.keep_file else {})},
         errors=[asdict(error) for error in outcome.errors],
         done=done,
         finished_at=timezone.now(),
-        # The uploaded file is kept only until it has been read: it may hold personal data.
-        payload=b"",
+        # The uploaded file is kept only while its owner still needs it: it may hold personal data.
+        **({} if outcome.keep_file else {"payload": b""}),
     )
     job.refresh_from_db()
     return job

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.job_list, name="list"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/errors.xlsx", views.job_errors_xlsx, name="errors_xlsx"),
+    path("<int:pk>/errors-sheet.xlsx", views.job_errors_sheet, name="errors_sheet"),
 ]

@@ -1,5 +1,7 @@
 """Job pages: the list of one's own jobs, a job's progress and outcome, its errors as xlsx."""
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -10,7 +12,13 @@ from songmay.accounts.decorators import AuthenticatedRequest
 from songmay.jobs import selectors
 from songmay.jobs.models import Job
 from songmay.jobs.services import JOB_KINDS
-from songmay.lib.spreadsheet import write_xlsx
+from songmay.lib.spreadsheet import (
+    RowError,
+    SpreadsheetError,
+    read_table,
+    with_error_column,
+    write_xlsx,
+)
 
 # A cheap phone should not render ten thousand rows; the xlsx has them all.
 ERRORS_SHOWN = 200
@@ -33,12 +41,14 @@ def job_list(request: AuthenticatedRequest) -> HttpResponse:
 def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = selectors.job_get(user=request.user, pk=pk)
     kind = JOB_KINDS.get(job.kind)
-    done_url = ""
-    if kind and kind.done_url:
-        try:
+    done_url = confirm_url = ""
+    try:
+        if kind and kind.done_url:
             done_url = reverse(kind.done_url)
-        except NoReverseMatch:
-            done_url = ""
+        if kind and kind.confirm_url and job.created_by_id == request.user.pk:
+            confirm_url = reverse(kind.confirm_url, kwargs={"job_pk": job.pk})
+    except NoReverseMatch:
+        pass
     errors = job.errors or []
     return render(
         request,
@@ -52,6 +62,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "errors_cut": len(errors) > ERRORS_SHOWN,
             "summary": job.summary or {},
             "done_url": done_url,
+            "confirm_url": confirm_url,
         },
     )
 
@@ -69,3 +80,33 @@ def job_errors_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="loi-tac-vu-{job.pk}.xlsx"'
     return response
+
+
+@login_required
+def job_errors_sheet(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The file the user uploaded, as xlsx, with a "Lỗi" column beside each faulty row."""
+    job = selectors.job_get(user=request.user, pk=pk)
+    payload = bytes(job.payload)
+    if not job.errors or not payload:
+        raise Http404("Tác vụ này không giữ tệp có lỗi.")
+    try:
+        table = read_table(payload, job.file_name)
+    except SpreadsheetError:
+        table = []  # the file itself could not be read: the sheet lists the errors alone
+    errors = [
+        RowError(error.get("row") or 0, error.get("column", ""), error.get("message", ""))
+        for error in job.errors
+    ]
+    header_row = int((job.summary or {}).get("header_row") or 1)
+    header, rows = with_error_column(table, errors, header_row=header_row)
+    content = write_xlsx([("Danh sách có lỗi", header, rows)])
+    stem = job.file_name.rsplit(".", 1)[0] or f"tac-vu-{job.pk}"
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = _attachment(f"{stem}-loi.xlsx")
+    return response
+
+
+def _attachment(file_name: str) -> str:
+    """A Content-Disposition that keeps a Vietnamese file name (RFC 6266) with an ASCII twin."""
+    ascii_name = "".join(ch if ch.isascii() and ch not in '"\\' else "_" for ch in file_name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import python_calamine
@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from songmay.lib.vietnamese import fold
 
@@ -232,15 +233,30 @@ def find_header(
 ) -> tuple[int, dict[str, int]]:
     """The header row among the first rows (a title often sits above it) and its mapping.
 
-    Returns (0-based index of the header row, mapping). Raises MissingColumnsError for the
-    row that matched the most columns when none has every required one.
+    A header of two rows, where a merged cell spans a group of sub-headers ("Hoàn cảnh đặc
+    biệt" over "Khuyết tật", "Dân tộc thiểu số"...), is read as one: each column takes its
+    lower cell, or the upper one where the lower is empty (a cell merged downwards).
+
+    Returns (0-based index of the header's last row, mapping). Raises MissingColumnsError for
+    the row that matched the most columns when none has every required one.
     """
     wanted = list(columns)
     best: tuple[int, int, list[Column]] | None = None
-    for index, row in enumerate(rows[:search_rows]):
+    for top, row in enumerate(rows[:search_rows]):
         found, missing = _match(row, wanted)
         if not found:
             continue
+        index = top
+        if top + 1 < len(rows):
+            below = rows[top + 1]
+            joined = [
+                (below[i] if i < len(below) else "") or (row[i] if i < len(row) else "")
+                for i in range(max(len(row), len(below)))
+            ]
+            found_joined, missing_joined = _match(joined, wanted)
+            # A data row below a one-row header only hides header cells, never adds columns.
+            if len(found_joined) > len(found) and len(missing_joined) <= len(missing):
+                index, found, missing = top + 1, found_joined, missing_joined
         if not missing:
             return index, found
         if best is None or len(found) > best[1]:
@@ -301,14 +317,25 @@ def _width(value: object) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
-    """An xlsx file with one sheet per (title, header, rows): bold frozen header, fitted widths."""
+def write_xlsx(
+    sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]],
+    *,
+    drop_downs: Mapping[str, Mapping[int, Sequence[str]]] | None = None,
+    drop_down_rows: int = 5000,
+) -> bytes:
+    """An xlsx file with one sheet per (title, header, rows): bold frozen header, fitted widths.
+
+    `drop_downs` gives, by sheet title, the columns (0-based) whose cells below the header
+    offer a list of values to pick from, for the first `drop_down_rows` rows.
+    """
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(_sheet_title(title, used))
         sheet.freeze_panes = "A2"
+        for index, values in (drop_downs or {}).get(title, {}).items():
+            sheet.data_validations.append(_drop_down(index, values, drop_down_rows))
         cleaned = [[safe_cell(value) for value in row] for row in rows]
         for index, label in enumerate(header, start=1):
             widest = max(
@@ -336,3 +363,42 @@ def _dated(sheet: object, value: object) -> object:
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = "DD/MM/YYYY HH:MM" if isinstance(value, dt.datetime) else "DD/MM/YYYY"
     return cell
+
+
+def _drop_down(index: int, values: Sequence[str], rows: int) -> DataValidation:
+    letter = get_column_letter(index + 1)
+    # An inline list: Excel allows 255 characters, plenty for coded columns.
+    listed = ",".join(value.replace(",", " ").replace('"', "") for value in values)
+    validation = DataValidation(
+        type="list",
+        formula1=f'"{listed}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Giá trị không hợp lệ",
+        error="Hãy chọn một giá trị trong danh sách: " + ", ".join(values),
+    )
+    validation.add(f"{letter}2:{letter}{rows + 1}")
+    return validation
+
+
+def with_error_column(
+    table: Sequence[Sequence[str]], errors: Iterable[RowError], *, header_row: int = 1
+) -> tuple[list[str], list[list[object]]]:
+    """The table read from a file, with a "Lỗi" column after its last one saying what is
+    wrong on each row: (first row, the rows after it), ready for `write_xlsx`.
+
+    Problems with the whole file (row 0) are put on the header row, under "Lỗi".
+    """
+    by_row: dict[int, list[str]] = {}
+    for error in errors:
+        text = f"{error.column}: {error.message}" if error.column else error.message
+        by_row.setdefault(error.row or header_row, []).append(text)
+    width = max((len(row) for row in table), default=0)
+    out: list[list[object]] = []
+    for number in range(1, max([len(table), header_row, *by_row]) + 1):
+        cells: list[object] = list(table[number - 1]) if number <= len(table) else []
+        cells += [""] * (width - len(cells))
+        notes = by_row.get(number, [])
+        cells.append("\n".join(["Lỗi", *notes] if number == header_row else notes))
+        out.append(cells)
+    return [str(cell) for cell in out[0]], out[1:]

@@ -59,7 +59,7 @@ def collation_key(text: str) -> str:
         letter, tone = _letter(char)
         rank = _LETTER_RANK.get(letter)
         if rank is None:
-            rank = 50 + ord(char) % 49 if not char.isdigit() else 1 + int(char)
+            rank = 50 + ord(char) % 49 if not char.isdecimal() else 1 + int(char)
         letters.append(f"{rank:02d}")
         tones.append(str(tone))
     return "".join(letters) + "00" + "".join(tones)

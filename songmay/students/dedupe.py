@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,16 +42,19 @@ def swapped(day: dt.date) -> dt.date | None:
     return dt.date(day.year, day.day, day.month)
 
 
-def birth_dates(day: dt.date | None) -> set[dt.date]:
+@functools.lru_cache(maxsize=1 << 16)
+def birth_dates(day: dt.date | None) -> frozenset[dt.date]:
     """The birth dates a record may really mean."""
     if day is None:
-        return set()
+        return frozenset()
     other = swapped(day)
-    return {day, other} if other else {day}
+    return frozenset((day, other) if other else (day,))
 
 
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance, enough for short names."""
+def _distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance, enough for short names; above `limit`, any number above it."""
+    if limit is not None and abs(len(a) - len(b)) > limit:
+        return limit + 1
     previous = list(range(len(b) + 1))
     for i, char_a in enumerate(a, start=1):
         current = [i]
@@ -58,26 +62,43 @@ def _distance(a: str, b: str) -> int:
             current.append(
                 min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
             )
+        if limit is not None and min(current) > limit:
+            return limit + 1  # a row's minimum never decreases further down
         previous = current
     return previous[-1]
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _folded(name: str) -> tuple[str, tuple[str, ...], int]:
+    """A name folded, its words in order, and the set of its letters as bits: asked again
+    for every pair an import compares."""
+    folded = fold(name)
+    letters = 0
+    for char in set(folded):
+        letters |= 1 << ord(char)
+    return folded, tuple(sorted(folded.split())), letters
+
+
 def names_alike(a: str, b: str) -> bool:
     """Same name give or take diacritics, word order, or a slip of two letters."""
-    folded_a, folded_b = fold(a), fold(b)
+    (folded_a, words_a, letters_a), (folded_b, words_b, letters_b) = _folded(a), _folded(b)
     if not folded_a or not folded_b:
         return False
-    if folded_a == folded_b or sorted(folded_a.split()) == sorted(folded_b.split()):
+    if folded_a == folded_b or words_a == words_b:
         return True
+    # Each slip adds or drops at most one letter on each side, so two slips change at most
+    # four of the letters used: most pairs of names differ in more, and need no distance.
+    if abs(len(folded_a) - len(folded_b)) > 2 or (letters_a ^ letters_b).bit_count() > 4:
+        return False
     # Only ever asked for records with the same birth date, so a loose test costs at most
     # an officer's glance at two classmates born the same day.
-    return _distance(folded_a, folded_b) <= 2
+    return _distance(folded_a, folded_b, limit=2) <= 2
 
 
 def same_guardian(a: Person, b: Person) -> bool:
     if a.guardian_phone and a.guardian_phone == b.guardian_phone:
         return True
-    return bool(a.guardian_name) and fold(a.guardian_name) == fold(b.guardian_name)
+    return bool(a.guardian_name) and _folded(a.guardian_name)[0] == _folded(b.guardian_name)[0]
 
 
 def compare(new: Person, other: Person) -> Match | None:

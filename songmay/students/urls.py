@@ -1,6 +1,7 @@
 from django.urls import path
 
 from songmay.students import views
+from songmay.students.views_import import import_urlpatterns
 
 app_name = "students"
 urlpatterns = [
@@ -13,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/", views.need_detail, name="detail"),
     path("<int:pk>/edit/", views.need_edit, name="edit"),
     path("<int:pk>/withdraw/", views.need_withdraw, name="withdraw"),
+    *import_urlpatterns,
 ]

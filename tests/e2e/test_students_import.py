@@ -29,8 +29,16 @@ def fill_template(data: bytes) -> bytes:
     sheet.delete_rows(header_row + 1, sheet.max_row)  # drop the example row
     for offset, (name, born, gender, klass, level, household, lacking) in enumerate(PUPILS, 1):
         row = header_row + offset
-        values = {"STT": offset, "Họ và tên": name, "Ngày sinh": born, "Giới tính": gender,
-                  "Lớp": klass, "Cấp học": level, "Hoàn cảnh": household, "Còn thiếu": lacking}  # fmt: skip
+        values = {
+            "STT": offset,
+            "Họ và tên": name,
+            "Ngày sinh": born,
+            "Giới tính": gender,
+            "Lớp": klass,
+            "Cấp học": level,
+            "Hoàn cảnh": household,
+            "Còn thiếu": lacking,
+        }
         for label, value in values.items():
             sheet.cell(row=row, column=headers[label], value=value)
     out = io.BytesIO()

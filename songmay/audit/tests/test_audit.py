@@ -34,6 +34,9 @@ NOT_WRITES = {
     "songmay.audit.services.audited": "is the decorator",
     "songmay.areas.services.school_clean": "validates one school's fields",
     "songmay.jobs.services.job_run": "keeps the job's own status; the runner's services audit",
+    "songmay.students.services.student_clean": "validates one pupil's fields",
+    "songmay.students.services.personal_id_problem": "checks a personal ID",
+    "songmay.students.services.matches_for": "reads the registry for likely duplicates",
 }
 
 

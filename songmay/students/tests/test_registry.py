@@ -21,33 +21,54 @@ from songmay.students.services import (
     student_register,
 )
 
-AN = dict(full_name="Nguyễn Văn An", date_of_birth=dt.date(2012, 3, 4), level="primary",
-          lacking="device", guardian_name="Nguyễn Văn Bình", guardian_phone="0983 000 001")  # fmt: skip
+AN = {
+    "full_name": "Nguyễn Văn An",
+    "date_of_birth": dt.date(2012, 3, 4),
+    "level": "primary",
+    "lacking": "device",
+    "guardian_name": "Nguyễn Văn Bình",
+    "guardian_phone": "0983 000 001",
+}
 
 
 @pytest.fixture
 def campaign(place):
-    return campaign_create(actor=None, data=CampaignData(name="Sóng và máy tính cho em", area=place["bac_ninh"]))
+    return campaign_create(
+        actor=None, data=CampaignData(name="Sóng và máy tính cho em", area=place["bac_ninh"])
+    )
 
 
 @pytest.fixture
 def staff(place, make_user):
-    return {key: make_user(Role.SCHOOL_STAFF, school=school) for key, school in place["schools"].items()}
+    return {
+        key: make_user(Role.SCHOOL_STAFF, school=school) for key, school in place["schools"].items()
+    }
 
 
 def register(actor, campaign, school, **fields):
-    return student_register(actor=actor, campaign=campaign, school=school, data=StudentData(**{**AN, **fields}))
+    return student_register(
+        actor=actor, campaign=campaign, school=school, data=StudentData(**{**AN, **fields})
+    )
 
 
 @pytest.mark.django_db
 def test_school_staff_register_a_pupil_with_an_audit_entry(place, campaign, staff):
-    need = register(staff["lucngan"], campaign, place["schools"]["lucngan"], personal_id="024212001234",
-                    gender="male", circumstances=["orphaned_by_covid"], consent_given=True)  # fmt: skip
+    need = register(
+        staff["lucngan"],
+        campaign,
+        place["schools"]["lucngan"],
+        personal_id="024212001234",
+        gender="male",
+        circumstances=["orphaned_by_covid"],
+        consent_given=True,
+    )
     student = need.student
     assert (student.guardian_phone, student.orphaned_by_covid) == ("+84983000001", True)
     assert student.consent_on is not None
     assert need.status == NeedStatus.REGISTERED
-    actions = set(AuditEntry.objects.filter(actor=staff["lucngan"]).values_list("action", flat=True))
+    actions = set(
+        AuditEntry.objects.filter(actor=staff["lucngan"]).values_list("action", flat=True)
+    )
     assert {"student.created", "need.registered"} <= actions
     entry = AuditEntry.objects.get(action="student.created", actor=staff["lucngan"])
     # Sensitive values never reach the trail, only the fact that they were set.
@@ -68,7 +89,11 @@ def test_school_staff_cannot_register_at_another_school(place, campaign, staff):
     [
         ({"personal_id": "12345"}, "personal_id", "đúng 12 chữ số"),
         ({"personal_id": "024210001234"}, "personal_id", "không khớp năm sinh"),  # born 2010
-        ({"personal_id": "024212001234", "gender": "female"}, "personal_id", "không khớp giới tính"),
+        (
+            {"personal_id": "024212001234", "gender": "female"},
+            "personal_id",
+            "không khớp giới tính",
+        ),
         ({"guardian_phone": "0983"}, "guardian_phone", "không hợp lệ"),
         ({"level": "upper_secondary"}, "level", "không dạy cấp THPT"),
         ({"date_of_birth": dt.date(1980, 1, 1)}, "date_of_birth", "không hợp lý"),
@@ -86,8 +111,14 @@ def test_bad_fields_are_refused_with_the_field_and_a_fix(place, campaign, fields
 @pytest.mark.django_db
 def test_same_personal_id_is_one_child_once_even_after_a_transfer(place, campaign):
     first = register(None, campaign, place["schools"]["lucngan"], personal_id="024212001234")
-    moved = register(None, campaign, place["schools"]["sondong"], personal_id="024212001234",
-                     full_name="Nguyễn Văn  An", class_name="3b")  # fmt: skip
+    moved = register(
+        None,
+        campaign,
+        place["schools"]["sondong"],
+        personal_id="024212001234",
+        full_name="Nguyễn Văn  An",
+        class_name="3b",
+    )
     assert moved.pk == first.pk  # one need per child per campaign
     assert moved.school == place["schools"]["sondong"]
     assert moved.class_name == "3B"
@@ -96,7 +127,9 @@ def test_same_personal_id_is_one_child_once_even_after_a_transfer(place, campaig
 
 
 @pytest.mark.django_db
-def test_transfer_without_id_goes_to_review_then_merge_counts_the_child_once(place, campaign, make_user):
+def test_transfer_without_id_goes_to_review_then_merge_counts_the_child_once(
+    place, campaign, make_user
+):
     old = register(None, campaign, place["schools"]["lucngan"])
     new = register(None, campaign, place["schools"]["sondong"], guardian_phone="")
     pair = DuplicateCandidate.objects.get()
@@ -118,8 +151,14 @@ def test_transfer_without_id_goes_to_review_then_merge_counts_the_child_once(pla
 @pytest.mark.django_db
 def test_typo_in_the_name_and_swapped_day_and_month_go_to_review(place, campaign):
     register(None, campaign, place["schools"]["lucngan"])
-    register(None, campaign, place["schools"]["lucngan"], full_name="Nguyễn Văn Ân",
-             date_of_birth=dt.date(2012, 4, 3), guardian_phone="")  # fmt: skip
+    register(
+        None,
+        campaign,
+        place["schools"]["lucngan"],
+        full_name="Nguyễn Văn Ân",
+        date_of_birth=dt.date(2012, 4, 3),
+        guardian_phone="",
+    )
     pair = DuplicateCandidate.objects.get()
     assert "ngày và tháng sinh bị đảo" in pair.reason
 
@@ -127,8 +166,13 @@ def test_typo_in_the_name_and_swapped_day_and_month_go_to_review(place, campaign
 @pytest.mark.django_db
 def test_siblings_with_the_same_guardian_are_not_matched(place, campaign):
     register(None, campaign, place["schools"]["lucngan"])
-    register(None, campaign, place["schools"]["lucngan"], full_name="Nguyễn Thị Hoa",
-             date_of_birth=dt.date(2014, 9, 20))  # fmt: skip
+    register(
+        None,
+        campaign,
+        place["schools"]["lucngan"],
+        full_name="Nguyễn Thị Hoa",
+        date_of_birth=dt.date(2014, 9, 20),
+    )
     assert not DuplicateCandidate.objects.exists()
     assert Need.objects.counted().count() == 2
 
@@ -173,12 +217,19 @@ def test_correcting_a_pupil_updates_both_records(place, campaign, staff):
     assert entry.changes["household"] == ["none", "poor"]
 
 
-names = st.sampled_from(["Nguyễn Văn An", "Nguyen Van An", "Trần Thị Bích", "Lê Ân", "Nguyễn Văn Ann"])
+names = st.sampled_from(
+    ["Nguyễn Văn An", "Nguyen Van An", "Trần Thị Bích", "Lê Ân", "Nguyễn Văn Ann"]
+)
 dates = st.dates(dt.date(2010, 1, 1), dt.date(2012, 12, 31))
-people = st.builds(Person, id=st.integers(1, 1000), full_name=names, date_of_birth=dates,
-                   guardian_name=st.sampled_from(["", "Nguyễn Văn Bình"]),
-                   guardian_phone=st.sampled_from(["", "+84983000001"]),
-                   personal_id=st.sampled_from(["", "024212001234", "024211009999"]))  # fmt: skip
+people = st.builds(
+    Person,
+    id=st.integers(1, 1000),
+    full_name=names,
+    date_of_birth=dates,
+    guardian_name=st.sampled_from(["", "Nguyễn Văn Bình"]),
+    guardian_phone=st.sampled_from(["", "+84983000001"]),
+    personal_id=st.sampled_from(["", "024212001234", "024211009999"]),
+)
 
 
 @given(people, people)
