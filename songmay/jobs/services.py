@@ -3,6 +3,7 @@ to the person who started it; what it writes is done by the domain services it c
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -168,3 +169,19 @@ def job_run(*, job_id: int) -> Job | None:
     )
     job.refresh_from_db()
     return job
+
+
+@audited
+def job_files_purge(*, actor: User | None, older_than: dt.timedelta) -> int:
+    """Delete the uploaded files still kept by finished jobs older than `older_than`: they hold
+    pupils' personal data and are only needed for a confirm or a retry soon after upload."""
+    cutoff = timezone.now() - older_than
+    stale = Job.objects.filter(finished_at__lt=cutoff).exclude(payload=b"")
+    count = stale.update(payload=b"")
+    audit_record(
+        actor=actor,
+        action="job.files_purged",
+        target_repr=f"Xoá {count} tệp tải lên cũ hơn {older_than.days} ngày",
+        changes={"files": count, "days": older_than.days},
+    )
+    return count

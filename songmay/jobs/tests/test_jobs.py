@@ -92,8 +92,11 @@ def test_the_task_dispatches_on_the_kind_and_records_the_outcome(
     job.refresh_from_db()
     assert calls_seen == [job.pk]
     assert (job.status, job.done, job.total, job.summary) == (
-        JobStatus.SUCCEEDED, 3, 3, {"rows": 3}
-    )  # fmt: skip
+        JobStatus.SUCCEEDED,
+        3,
+        3,
+        {"rows": 3},
+    )
     assert job.finished_at is not None
     assert bytes(job.payload) == b""  # the upload is not kept once read
 
@@ -294,3 +297,34 @@ def test_row_errors_are_stored_as_plain_json(officer, test_kinds, monkeypatch):
 
     job.refresh_from_db()
     assert job.errors == [{"row": 3, "column": "Email", "message": "Email “x” không hợp lệ."}]
+
+
+@pytest.mark.django_db
+def test_old_uploaded_files_are_purged_and_recent_ones_kept(make_user, areas):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    user = make_user(Role.ADMIN)
+    now = timezone.now()
+    old = Job.objects.create(
+        kind="students.preview",
+        created_by=user,
+        payload=b"pupils",
+        status="succeeded",
+        finished_at=now - dt.timedelta(days=8),
+    )
+    recent = Job.objects.create(
+        kind="students.preview",
+        created_by=user,
+        payload=b"pupils",
+        status="succeeded",
+        finished_at=now - dt.timedelta(days=1),
+    )
+    call_command("purge_job_files", "--days", "7")
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert bytes(old.payload) == b""
+    assert bytes(recent.payload) == b"pupils"
+    assert AuditEntry.objects.get(action="job.files_purged").changes["files"] == 1
