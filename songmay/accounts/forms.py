@@ -6,8 +6,7 @@ from django import forms
 
 from songmay.accounts.scope import Role
 from songmay.accounts.services import UserData
-from songmay.areas.forms import AreaField
-from songmay.areas.models import School
+from songmay.areas.forms import AreaField, SchoolCodeField
 from songmay.connectivity.models import Operator
 from songmay.donations.models import Donor
 
@@ -49,7 +48,6 @@ class UserForm(forms.Form):
     full_name = forms.CharField(label="Họ và tên", max_length=120)
     email = forms.EmailField(label="Thư điện tử", required=False)
     role = forms.ChoiceField(label="Vai trò", choices=Role.choices)
-    school = forms.CharField(label="Mã trường (với cán bộ trường)", required=False)
     donor = forms.ModelChoiceField(
         label="Nhà tài trợ", queryset=Donor.objects.all(), required=False
     )
@@ -79,6 +77,7 @@ class UserForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.user, self.instance = user, instance
+        self.fields["school"] = SchoolCodeField(user=user, label="Mã trường (với cán bộ trường)")
         self.fields["area"] = AreaField(
             user=user, label="Địa bàn (với cán bộ Sở, xã/phường)", required=False
         )
@@ -88,15 +87,6 @@ class UserForm(forms.Form):
             del self.fields["password"]
         else:
             self.fields["password"].required = True
-
-    def clean_school(self) -> School | None:
-        code = self.cleaned_data["school"].strip()
-        if not code:
-            return None
-        school = School.objects.visible_to(self.user).filter(code=code).first()
-        if school is None:
-            raise forms.ValidationError(f"Không tìm thấy trường mã “{code}” trong phạm vi của bạn.")
-        return school
 
     def to_data(self) -> UserData:
         data = self.cleaned_data

@@ -47,6 +47,27 @@ class AreaField(forms.CharField):
         )
 
 
+class SchoolCodeField(forms.CharField):
+    """A school the user may see, given by its official code; empty means none."""
+
+    def __init__(self, *, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.user = user
+
+    def prepare_value(self, value: Any) -> Any:
+        return value.code if isinstance(value, School) else value
+
+    def clean(self, value: Any) -> School | None:
+        code = (super().clean(value) or "").strip()
+        if not code:
+            return None
+        school = School.objects.visible_to(self.user).filter(code=code).first()
+        if school is None:
+            raise forms.ValidationError(f"Không có trường mã “{code}” trong phạm vi của bạn.")
+        return school
+
+
 class AreaForm(forms.Form):
     code = forms.CharField(label="Mã", max_length=20, help_text="Ví dụ mã huyện cũ: 213.")
     name = forms.CharField(label="Tên", max_length=200)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from songmay.areas.forms import AreaField
+from songmay.areas.forms import AreaField, SchoolCodeField
 from songmay.areas.models import School, SchoolLevel
 from songmay.campaigns.models import Campaign
 from songmay.lib.phones import display_phone
@@ -39,19 +39,10 @@ class NeedFilterForm(forms.Form):
             label="Chương trình", required=False, empty_label="Tất cả",
             queryset=Campaign.objects.visible_to(user),
         )  # fmt: skip
-        self.fields["school"] = forms.CharField(label="Mã trường", required=False)
+        self.fields["school"] = SchoolCodeField(user=user, label="Mã trường")
         self.fields["area"] = AreaField(user=user, label="Địa bàn", required=False, help_text="")
         self.user = user
         self.order_fields(["q", "campaign", "school", "area"])
-
-    def clean_school(self) -> School | None:
-        code = self.cleaned_data["school"].strip()
-        if not code:
-            return None
-        school = School.objects.visible_to(self.user).filter(code=code).first()
-        if school is None:
-            raise forms.ValidationError(f"Không có trường mã “{code}” trong phạm vi của bạn.")
-        return school
 
     def filters(self) -> NeedFilters:
         if not self.is_bound or not self.is_valid():

@@ -13,6 +13,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
+from songmay.areas.forms import SchoolCodeField
 from songmay.areas.models import School
 from songmay.campaigns.models import Campaign
 from songmay.forms import SpreadsheetUploadForm
@@ -26,15 +27,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class StudentImportForm(SpreadsheetUploadForm):
     campaign = forms.ModelChoiceField(label="Chương trình", queryset=Campaign.objects.none())
-    school = forms.CharField(
-        label="Mã trường",
-        required=False,
-        help_text="Để trống nếu tệp có cột “Mã trường” ghi trường của từng em.",
-    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["school"] = SchoolCodeField(
+            user=user,
+            label="Mã trường",
+            help_text="Để trống nếu tệp có cột “Mã trường” ghi trường của từng em.",
+        )
         campaigns = Campaign.objects.visible_to(user)
         field = self.fields["campaign"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared just above
@@ -45,15 +46,6 @@ class StudentImportForm(SpreadsheetUploadForm):
         if user.school_id is not None:
             del self.fields["school"]  # school staff import into their own school
         self.order_fields(["campaign", "school", "file"])
-
-    def clean_school(self) -> School | None:
-        code = self.cleaned_data["school"].strip()
-        if not code:
-            return None
-        school = School.objects.visible_to(self.user).filter(code=code).first()
-        if school is None:
-            raise forms.ValidationError(f"Không có trường mã “{code}” trong phạm vi của bạn.")
-        return school
 
     def school_chosen(self) -> School | None:
         if self.user.school_id is not None:
