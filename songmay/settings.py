@@ -52,7 +52,9 @@ INSTALLED_APPS = [
     "songmay.campaigns",
     "songmay.students",
     "songmay.donations",
+    "songmay.inventory",
     "songmay.connectivity",
+    "songmay.reports",
     "songmay.jobs",
     "songmay.api",
 ]
@@ -229,7 +231,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint and fontTools narrate every PDF at INFO; only their problems matter.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Vietnamese dates dd/mm/yyyy and numbers 1.234.567 (see songmay/formats/).

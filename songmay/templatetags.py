@@ -2,6 +2,7 @@
 
 from django import template
 
+from songmay.lib.money import format_vnd
 from songmay.lib.phones import display_phone
 
 register = template.Library()
@@ -18,3 +19,9 @@ def page_url(context: template.Context, number: int) -> str:
 @register.filter
 def phone(e164: str) -> str:
     return display_phone(e164) if e164 else ""
+
+
+@register.filter
+def vnd(amount: int | None) -> str:
+    """976500000 -> "976.500.000 đ"."""
+    return "" if amount is None else format_vnd(int(amount))

@@ -26,6 +26,9 @@ def named_urls(resolver: URLResolver | None = None, namespace: str = "") -> Iter
 
 
 PUBLIC = {"healthz", "set_language", "accounts:login", "accounts:logout"}
+# The open pages: aggregates only, tested in songmay/reports/tests/ (no pupil data, <5 hidden).
+PUBLIC |= {"reports:public_index", "reports:public_campaign", "reports:public_campaign_csv"}
+PUBLIC |= {"reports:donor_trace"}  # the donor's secret link; a wrong or revoked token is a 404
 
 
 @dataclass
@@ -39,6 +42,9 @@ class Case:
     forbidden: list[str] = field(default_factory=list)  # roles that get 403
     status: int = 200  # what the insider gets (302 after a POST)
 
+
+# Roles that may not record gifts or spending.
+CHANGE = ["donor", "operator", "auditor", "school", "area"]
 
 SCOPED: dict[str, Case] = {
     "students:detail": Case(
@@ -98,10 +104,110 @@ SCOPED: dict[str, Case] = {
     "accounts:token_revoke": Case(
         "province_bn", "province_pt", lambda w: {"pk": w["token_bn"].pk}, method="post", status=302
     ),
-}
+    "inventory:device_detail": Case(
+        "school_ln",
+        "school_sd",
+        lambda w: {"pk": w["device_ln"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "inventory:device_edit": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["device_ln"].pk},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "inventory:device_status": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["device_ln"].pk},
+        method="post",
+        status=302,
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "inventory:device_move": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["device_ln"].pk},
+        method="post",
+        status=302,
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "inventory:minimum_specs": Case(
+        "area_ln",
+        "province_pt",
+        lambda w: {"campaign_pk": w["campaign_bn"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    # The world's donor user belongs to another donor: its letters are a 404, not a 403.
+    "donations:donation_letter": Case(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pk": w["receipt_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "donations:donor_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["donor_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "donations:donor_edit": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["donor_bn"].pk}, forbidden=CHANGE,
+    ),
+    "donations:donor_trace_issue": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["donor_bn"].pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "donations:donor_trace_revoke": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["donor_bn"].pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "donations:pledge_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["pledge_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "donations:pledge_cancel": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["pledge_bn"].pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "donations:donation_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["receipt_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "donations:donation_review": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["receipt_bn"].pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "donations:spending_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["spending_bn"].pk},
+        forbidden=["donor", "operator", "school", "area"],
+    ),
+}  # fmt: skip
 
 # Lists: the outsider must not see the insider's object (marker text) in the page.
 LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
+    "donations:donor_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "donations:pledge_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "donations:donation_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "donations:ledger": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["donor", "operator", "school", "area"],
+    ),
     "students:list": (
         "school_ln",
         "school_sd",
@@ -135,10 +241,26 @@ LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = 
         ["donor", "operator", "school", "area", "province_bn"],
     ),
     "home": ("province_bn", "province_pt", lambda w: w["campaign_bn"].name, []),
+    "inventory:device_list": (
+        "school_ln",
+        "school_sd",
+        lambda w: w["device_ln"].serial,
+        ["donor", "operator"],
+    ),
+    "inventory:warehouse_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["warehouse_bn"].name,
+        ["donor", "operator"],
+    ),
 }
 
 # Pages about the user's own account, or feature pages with no object in the URL.
 PERSONAL_OR_FORMS: dict[str, list[str]] = {
+    "donations:donor_create": CHANGE,
+    "donations:pledge_create": CHANGE,
+    "donations:donation_create": CHANGE,
+    "donations:spending_create": CHANGE,
     "accounts:profile": [],
     "accounts:password": [],
     "accounts:two_factor": [],
@@ -155,6 +277,11 @@ PERSONAL_OR_FORMS: dict[str, list[str]] = {
     "students:export": ["donor", "operator"],
     "students:import": ["donor", "operator", "auditor", "area", "province_bn"],
     "students:import_template": ["donor", "operator", "auditor", "area", "province_bn"],
+    "inventory:device_register": ["donor", "operator", "auditor", "school", "area"],
+    "inventory:warehouse_create": ["donor", "operator", "auditor", "school", "area"],
+    "inventory:import": ["donor", "operator", "auditor", "school", "area"],
+    "inventory:import_template": ["donor", "operator", "auditor", "school", "area"],
+    "inventory:labels": ["donor", "operator"],
 }
 
 
@@ -215,9 +342,55 @@ def world(place, make_user):
             lacking="both",
         ),
     )
+    from songmay.inventory.services import DeviceData, device_register, warehouse_create
+
+    device_ln = device_register(
+        actor=None,
+        campaign=campaign_bn,
+        data=DeviceData(kind="laptop", serial="MATRAN-LN-1"),
+        school=schools["lucngan"],
+    )
+    warehouse_bn = warehouse_create(actor=None, name="Kho Ma Trận Bắc Ninh", area=place["bac_ninh"])
+    from songmay.donations.services import (
+        DonationData,
+        DonorData,
+        donation_receive,
+        donor_create,
+        pledge_create,
+    )
+
+    donor_bn = donor_create(
+        actor=None,
+        data=DonorData(kind="company", name="Nhà tài trợ Ma Trận", area=place["bac_ninh"]),
+    )
+    pledge_bn = pledge_create(
+        actor=None, campaign=campaign_bn, donor=donor_bn, pledged_on=dt.date(2021, 9, 13), amount=1
+    )
+    receipt_bn = donation_receive(
+        actor=None,
+        campaign=campaign_bn,
+        donor=donor_bn,
+        data=DonationData(kind="money", received_on=dt.date(2021, 9, 22), amount=1, method="cash"),
+    )
+    from songmay.donations.services import SpendingData, spending_record
+
+    spending_bn = spending_record(
+        actor=None,
+        campaign=campaign_bn,
+        data=SpendingData(
+            kind="other", spent_on=dt.date(2021, 9, 23), amount=1,
+            description="Phí chuyển khoản", approved_by="Giám đốc Sở",
+        ),
+    )  # fmt: skip
     from songmay.students.models import DuplicateCandidate
 
     return {
+        "spending_bn": spending_bn,
+        "donor_bn": donor_bn,
+        "pledge_bn": pledge_bn,
+        "receipt_bn": receipt_bn,
+        "device_ln": device_ln,
+        "warehouse_bn": warehouse_bn,
         "pair_ln": DuplicateCandidate.objects.get(),
         "users": users,
         "lucngan": communes["lucngan"],
@@ -371,6 +544,46 @@ API_SCOPED: dict[str, ApiCase] = {
         body=lambda w: {"reason": "Gia đình đã tự mua máy"},
         forbidden=["donor", "operator", "auditor", "area", "province_bn"],
     ),
+    "api:get_donor": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"donor_id": w["donor_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "api:get_pledge": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pledge_id": w["pledge_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "api:cancel_pledge": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"pledge_id": w["pledge_bn"].pk},
+        method="post",
+        body=lambda w: {"reason": "Doanh nghiệp rút cam kết"},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:get_receipt": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"receipt_id": w["receipt_bn"].pk},
+        forbidden=["operator", "school", "area"],
+    ),
+    "api:get_device": ApiCase(
+        "school_ln",
+        "school_sd",
+        lambda w: {"device_id": w["device_ln"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:change_device_status": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"device_id": w["device_ln"].pk},
+        method="post",
+        body=lambda w: {"status": "inspected"},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
 }
 
 API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
@@ -386,6 +599,30 @@ API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]
         "school_ln",
         "school_sd",
         lambda w: w["need_ln"].student.full_name,
+        ["donor", "operator"],
+    ),
+    "api:list_donors": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "api:list_pledges": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "api:list_receipts": (
+        "province_bn",
+        "province_pt",
+        lambda w: w["donor_bn"].name,
+        ["operator", "school", "area"],
+    ),
+    "api:list_devices": (
+        "school_ln",
+        "school_sd",
+        lambda w: w["device_ln"].asset_tag,
         ["donor", "operator"],
     ),
 }
@@ -412,6 +649,34 @@ API_CREATE: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], list[str
         },
         ["donor", "operator", "auditor", "area", "province_bn"],
     ),
+    "api:create_donor": (
+        lambda w: {"kind": "company", "name": "Nhà tài trợ API", "area": "24"},
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:create_pledge": (
+        lambda w: {
+            "campaign": w["campaign_bn"].pk,
+            "donor": w["donor_bn"].pk,
+            "pledged_on": "2021-09-13",
+            "amount": 1_000_000,
+        },
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:create_receipt": (
+        lambda w: {
+            "campaign": w["campaign_bn"].pk,
+            "donor": w["donor_bn"].pk,
+            "kind": "money",
+            "received_on": "2021-09-22",
+            "amount": 1_000_000,
+            "method": "cash",
+        },
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:create_device": (
+        lambda w: {"campaign": w["campaign_bn"].pk, "kind": "laptop"},
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
 }
 
 # Jobs belong to the person who started them.
@@ -422,6 +687,7 @@ OWN = {
     "jobs:errors_xlsx",
     "jobs:errors_sheet",
     "students:import_confirm",
+    "inventory:import_confirm",
 }
 
 EXTRA: set[str] = API_PUBLIC | set(API_SCOPED) | set(API_LISTS) | set(API_CREATE) | OWN

@@ -5,11 +5,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from songmay.accounts.scope import PERMISSIONS
+
 # (permission, url name, label): the menu shows what the role may use.
 MENU = [
     ("campaigns.view", "campaigns:list", gettext_noop("Chương trình")),
     ("students.view", "students:list", gettext_noop("Học sinh")),
     ("students.review", "students:duplicates", gettext_noop("Hồ sơ trùng")),
+    ("donations.view", "donations:donation_list", gettext_noop("Tài trợ")),
+    ("inventory.view", "inventory:device_list", gettext_noop("Thiết bị")),
     ("schools.view", "areas:school_list", gettext_noop("Trường học")),
     ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
     ("users.view", "accounts:user_list", gettext_noop("Người dùng")),
@@ -21,7 +25,7 @@ MENU = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
-        return {"menu": []}
+        return {"menu": [], "may": frozenset()}
     scope = user.scope
     menu: list[dict[str, Any]] = [
         {"url": reverse(name), "label": _(label), "active": False}
@@ -32,4 +36,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     matching = [item for item in menu if request.path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
-    return {"menu": menu}
+    # `may` lets a template ask what the role may do: {% if "ledger.view" in may %}.
+    return {"menu": menu, "may": PERMISSIONS.get(scope.role, frozenset())}

@@ -43,19 +43,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view", "campaigns.change", "audit.view", "users.view", "users.change",
             "students.view", "students.add", "students.change", "students.confirm",
             "students.review", "students.export",
+            "donations.view", "donations.change", "ledger.view", "inventory.view",
+            "inventory.change",
         }
     ),
+    # The department receives gifts, keeps the ledger and the inventory.
     Role.PROVINCE_OFFICER: frozenset(
         {
             "areas.view", "schools.view", "schools.add", "schools.change",
             "campaigns.view", "campaigns.change", "users.view", "users.change",
             "students.view", "students.confirm", "students.review", "students.export",
+            "donations.view", "donations.change", "ledger.view", "inventory.view",
+            "inventory.change",
         }
     ),
     Role.AREA_OFFICER: frozenset(
         {
             "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
             "students.view", "students.confirm", "students.review", "students.export",
+            "inventory.view",
         }
     ),
     # School staff register and correct their own pupils; the officers above them confirm.
@@ -63,14 +69,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "schools.view", "schools.change", "campaigns.view",
             "students.view", "students.add", "students.change", "students.export",
+            "inventory.view",
         }
     ),
-    Role.DONOR: frozenset({"campaigns.view"}),
+    # A donor follows its own gifts; it never sees the inventory or the pupils.
+    Role.DONOR: frozenset({"campaigns.view", "donations.view"}),
     Role.OPERATOR: frozenset({"campaigns.view"}),
     Role.AUDITOR: frozenset(
         {
             "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
-            "students.view", "students.export",
+            "students.view", "students.export", "donations.view", "ledger.view",
+            "inventory.view",
         }
     ),
 }  # fmt: skip
@@ -156,6 +165,47 @@ class Scope:
             Q(area__path__startswith=self.area_path)
             | Q(school__area__path__startswith=self.area_path)
         )
+
+    def filter_donors(self, qs: Q_T) -> Q_T:
+        """Donors recorded in the user's province or nationally; a donor sees only itself."""
+        if self.is_national:
+            return qs
+        if self.role == Role.DONOR:
+            return qs.filter(pk=self.donor_id)
+        if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
+            return qs.none()
+        return qs.filter(
+            Q(area__isnull=True)
+            | Q(area__path__in=path_and_above(self.area_path))
+            | Q(area__path__startswith=self.area_path)
+        )
+
+    def filter_donations(self, qs: Q_T) -> Q_T:
+        """Pledges, donations and spendings of the campaigns in scope; a donor's own gifts."""
+        if self.is_national:
+            return qs
+        if self.role == Role.DONOR:
+            # Spendings have no donor: a donor reaches them through its donations' fundings.
+            field = "donor_id" if hasattr(qs.model, "donor") else "fundings__donation__donor_id"
+            return qs.filter(**{field: self.donor_id}).distinct()
+        if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
+            return qs.none()
+        return qs.filter(campaign__area__path__startswith=self.area_path)
+
+    def filter_devices(self, qs: Q_T) -> Q_T:
+        """Devices at a school or store in the area, or held by a campaign of the province."""
+        if self.is_national:
+            return qs
+        if self.role == Role.SCHOOL_STAFF:
+            return qs.filter(school_id=self.school_id)
+        if self.area_path is None or self.role in (Role.DONOR, Role.OPERATOR):
+            return qs.none()
+        within = Q(school__area__path__startswith=self.area_path) | Q(
+            warehouse__area__path__startswith=self.area_path
+        )
+        if self.role in (Role.PROVINCE_OFFICER, Role.AUDITOR):
+            within |= Q(campaign__area__path__startswith=self.area_path)
+        return qs.filter(within)
 
 
 def authorize(actor: User | None, permission: str, area: Area | None = None) -> None:

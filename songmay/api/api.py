@@ -19,6 +19,8 @@ from ninja.security import HttpBearer
 from songmay.accounts.models import ApiToken, User
 from songmay.api.areas import router as areas_router
 from songmay.api.campaigns import router as campaigns_router
+from songmay.api.devices import router as devices_router
+from songmay.api.donations import donors_router, pledges_router, receipts_router
 from songmay.api.schemas import NotFound
 from songmay.api.schools import router as schools_router
 from songmay.api.students import router as students_router
@@ -92,6 +94,10 @@ api.add_router("/areas", areas_router)
 api.add_router("/schools", schools_router)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/students", students_router)
+api.add_router("/donors", donors_router)
+api.add_router("/pledges", pledges_router)
+api.add_router("/receipts", receipts_router)
+api.add_router("/devices", devices_router)
 
 
 def error_response(

@@ -20,6 +20,7 @@ from songmay.campaigns.services import (
     campaign_create,
 )
 from songmay.connectivity.models import Operator
+from songmay.donations.demo import load_demo_donations
 from songmay.donations.models import Donor, DonorKind
 from songmay.students.demo import load_demo_students
 from songmay.students.models import Need
@@ -59,8 +60,12 @@ def _ensure_user(username: str, full_name: str, role: Role, **scope: object) -> 
     return DemoLogin(username, str(role.label), user.scope_label)
 
 
-def load_demo(*, students: bool = True) -> list[DemoLogin]:
-    """Create what is missing of the demo; a second run creates nothing."""
+def load_demo(*, students: bool = True, gifts: bool | None = None) -> list[DemoLogin]:
+    """Create what is missing of the demo; a second run creates nothing.
+
+    `gifts` (donations, the ledger and a thousand devices) come with the pupils unless asked
+    otherwise: tests that only need the organisations skip both.
+    """
     bac_ninh = Area.objects.get(code="24")
     phu_tho = Area.objects.get(code="25")
     for code, name, levels, commune in SCHOOLS:
@@ -158,11 +163,13 @@ def load_demo(*, students: bool = True) -> list[DemoLogin]:
         Operator.objects.get_or_create(code=code, defaults={"name": name})
     donor, _ = Donor.objects.get_or_create(
         name="Công ty Cổ phần Công nghệ Bắc Giang (demo)",
-        defaults={"kind": DonorKind.COMPANY, "tax_code": "2400123456", "public_name_consent": True},
+        defaults={"kind": DonorKind.COMPANY, "tax_code": "0100109106", "public_name_consent": True},
     )
     bac_giang = Campaign.objects.get(name=BAC_GIANG)
     if students and not Need.objects.filter(campaign=bac_giang).exists():
         load_demo_students(campaign=bac_giang)
+    if students if gifts is None else gifts:
+        load_demo_donations(campaign=bac_giang)
     school = School.objects.get(code="24720101")
     return [
         _ensure_user("admin", "Quản trị hệ thống", Role.ADMIN),

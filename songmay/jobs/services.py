@@ -91,6 +91,18 @@ JOB_KINDS: dict[str, JobKind] = {
         permission="students.add",
         done_url="students:list",
     ),
+    "devices.preview": JobKind(
+        label="Kiểm tra tệp danh sách thiết bị",
+        runner="songmay.inventory.importing.run_device_preview",
+        permission="inventory.change",
+        confirm_url="inventory:import_confirm",
+    ),
+    "devices.import": JobKind(
+        label="Nhập danh sách thiết bị",
+        runner="songmay.inventory.importing.run_device_import",
+        permission="inventory.change",
+        done_url="inventory:device_list",
+    ),
 }
 
 

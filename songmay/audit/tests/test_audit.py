@@ -37,6 +37,11 @@ NOT_WRITES = {
     "songmay.students.services.student_clean": "validates one pupil's fields",
     "songmay.students.services.personal_id_problem": "checks a personal ID",
     "songmay.students.services.matches_for": "reads the registry for likely duplicates",
+    "songmay.donations.services.ledger_sources": "reads what is left of each donation",
+    "songmay.inventory.services.asset_tag": "formats a label's code",
+    "songmay.inventory.services.device_clean": "validates one device's fields",
+    "songmay.inventory.services.meets_minimum": "compares a device with the minimum",
+    "songmay.inventory.services.duplicates_in_database": "reads serials and IMEIs already taken",
 }
 
 
