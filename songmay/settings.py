@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "songmay.students",
     "songmay.donations",
     "songmay.inventory",
+    "songmay.allocation",
     "songmay.connectivity",
     "songmay.reports",
     "songmay.jobs",
@@ -162,6 +163,9 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (signed handover scans): private, served only through scoped views, never
+# at a public URL.
+MEDIA_ROOT = Path(os.environ.get("SONGMAY_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

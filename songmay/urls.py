@@ -12,6 +12,7 @@ urlpatterns = [
     path("students/", include("songmay.students.urls")),
     path("donations/", include("songmay.donations.urls")),
     path("inventory/", include("songmay.inventory.urls")),
+    path("allocation/", include("songmay.allocation.urls")),
     path("public/", include("songmay.reports.urls")),
     path("audit/", include("songmay.audit.urls")),
     path("jobs/", include("songmay.jobs.urls")),

@@ -180,6 +180,47 @@ SCOPED: dict[str, Case] = {
         "province_bn", "province_pt", lambda w: {"pk": w["spending_bn"].pk},
         forbidden=["donor", "operator", "school", "area"],
     ),
+    # Allocation pages (helpers _allocation_run, _assignment below, made on first use).
+    "allocation:policy": Case(
+        "area_ln", "province_pt", lambda w: {"campaign_pk": w["campaign_bn"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "allocation:run_create": Case(
+        "province_bn", "province_pt", lambda w: {"campaign_pk": w["campaign_bn"].pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "allocation:run_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _allocation_run(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "allocation:run_rerun": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _allocation_run(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "allocation:run_approve": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _allocation_run(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "allocation:run_discard": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _allocation_run(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "allocation:handover_record": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _assignment(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "allocation:handover_scan": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _handed_over_with_scan(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "allocation:assignment_return": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _assignment(w).pk},
+        method="post", status=302, forbidden=["donor", "operator", "auditor", "area"],
+    ),
+    "allocation:handover_pdf": Case(
+        "school_ln", "school_sd", lambda w: _school_with_assignment(w),  # noqa: PLW0108 (defined below)
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
 }  # fmt: skip
 
 # Lists: the outsider must not see the insider's object (marker text) in the page.
@@ -251,6 +292,18 @@ LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = 
         "province_bn",
         "province_pt",
         lambda w: w["warehouse_bn"].name,
+        ["donor", "operator"],
+    ),
+    "allocation:assignment_list": (
+        "school_ln",
+        "school_sd",
+        lambda w: _assignment(w).device.asset_tag,
+        ["donor", "operator"],
+    ),
+    "allocation:run_list": (
+        "province_bn",
+        "province_pt",
+        lambda w: reverse("allocation:run_detail", args=[_allocation_run(w).pk]),
         ["donor", "operator"],
     ),
 }
@@ -483,7 +536,101 @@ def _campaign_body(world):
     return {"name": world["campaign_bn"].name, "area": "24"}
 
 
+def _allocation_run(world):
+    """A draft allocation run of campaign_bn that gives device_ln to need_ln (made once)."""
+    if "run_bn" not in world:
+        from songmay.allocation.services import run_create
+        from songmay.inventory.services import device_status_change
+        from songmay.students.models import Need
+        from songmay.students.services import needs_confirm
+
+        Need.objects.filter(pk=world["need_ln"].pk).update(household="poor")
+        needs_confirm(actor=None, needs=[world["need_ln"]])
+        for status in ("inspected", "available"):
+            device_status_change(actor=None, device=world["device_ln"], status=status)
+        world["run_bn"] = run_create(actor=None, campaign=world["campaign_bn"])
+    return world["run_bn"]
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate().isoformat()
+
+
+def _assignment(world):
+    """need_ln's approved assignment of device_ln."""
+    from songmay.allocation.models import Assignment
+    from songmay.allocation.services import run_approve
+
+    run_approve(actor=None, run=_allocation_run(world))
+    return Assignment.objects.get(need=world["need_ln"])
+
+
+def _handed_over_with_scan(world):
+    """need_ln's assignment, handed over with a scan of the signed page."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from songmay.allocation.services import handover_record
+
+    assignment = _assignment(world)
+    handover_record(
+        actor=None, assignment=assignment, handed_over_on=timezone.localdate(),
+        received_by="Nguyễn Văn Bố", relation="father",
+        scan=SimpleUploadedFile("bien-ban.pdf", b"%PDF-1.4", content_type="application/pdf"),
+    )  # fmt: skip
+    return assignment
+
+
+def _school_with_assignment(world):
+    """The handover record's address for school_ln, which has need_ln's device to hand over."""
+    _assignment(world)
+    return {"school_code": world["school_ln"].code}
+
+
 API_SCOPED: dict[str, ApiCase] = {
+    # Runs belong to the province (school and commune staff get 404, as outsiders do).
+    "api:get_allocation_run": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"run_id": _allocation_run(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:list_allocation_proposals": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"run_id": _allocation_run(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:approve_allocation_run": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"run_id": _allocation_run(w).pk},
+        method="post",
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:create_allocation_run": ApiCase(
+        "province_bn",
+        "province_pt",
+        lambda w: {"campaign_id": w["campaign_bn"].pk},
+        method="post",
+        status=201,
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:record_handover": ApiCase(
+        "school_ln",
+        "school_sd",
+        lambda w: {"assignment_id": _assignment(w).pk},
+        method="post",
+        body=lambda w: {
+            "handed_over_on": _today(),
+            "received_by": "Nguyễn Văn Ma Trận Bố",
+            "relation": "father",
+        },
+        status=201,
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
     "api:get_area": ApiCase(
         "area_ln",
         "area_sd",
@@ -587,6 +734,12 @@ API_SCOPED: dict[str, ApiCase] = {
 }
 
 API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
+    "api:list_assignments": (
+        "school_ln",
+        "school_sd",
+        lambda w: _assignment(w).device.asset_tag,
+        ["donor", "operator"],
+    ),
     "api:list_areas": ("area_ln", "area_sd", lambda w: w["lucngan"].code, ["donor", "operator"]),
     "api:list_schools": (
         "area_ln",

@@ -14,6 +14,7 @@ MENU = [
     ("students.review", "students:duplicates", gettext_noop("Hồ sơ trùng")),
     ("donations.view", "donations:donation_list", gettext_noop("Tài trợ")),
     ("inventory.view", "inventory:device_list", gettext_noop("Thiết bị")),
+    ("allocation.view", "allocation:assignment_list", gettext_noop("Phân bổ")),
     ("schools.view", "areas:school_list", gettext_noop("Trường học")),
     ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
     ("users.view", "accounts:user_list", gettext_noop("Người dùng")),

@@ -44,7 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "students.view", "students.add", "students.change", "students.confirm",
             "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
-            "inventory.change",
+            "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
         }
     ),
     # The department receives gifts, keeps the ledger and the inventory.
@@ -54,14 +54,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view", "campaigns.change", "users.view", "users.change",
             "students.view", "students.confirm", "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
-            "inventory.change",
+            "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
         }
     ),
     Role.AREA_OFFICER: frozenset(
         {
             "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
             "students.view", "students.confirm", "students.review", "students.export",
-            "inventory.view",
+            "inventory.view", "allocation.view",
         }
     ),
     # School staff register and correct their own pupils; the officers above them confirm.
@@ -69,7 +69,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "schools.view", "schools.change", "campaigns.view",
             "students.view", "students.add", "students.change", "students.export",
-            "inventory.view",
+            "inventory.view", "allocation.view", "allocation.handover",
         }
     ),
     # A donor follows its own gifts; it never sees the inventory or the pupils.
@@ -79,7 +79,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
             "students.view", "students.export", "donations.view", "ledger.view",
-            "inventory.view",
+            "inventory.view", "allocation.view",
         }
     ),
 }  # fmt: skip
@@ -188,6 +188,14 @@ class Scope:
             # Spendings have no donor: a donor reaches them through its donations' fundings.
             field = "donor_id" if hasattr(qs.model, "donor") else "fundings__donation__donor_id"
             return qs.filter(**{field: self.donor_id}).distinct()
+        if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
+            return qs.none()
+        return qs.filter(campaign__area__path__startswith=self.area_path)
+
+    def filter_runs(self, qs: Q_T) -> Q_T:
+        """Allocation runs: kept by the province that runs the campaign (and national roles)."""
+        if self.is_national:
+            return qs
         if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
             return qs.none()
         return qs.filter(campaign__area__path__startswith=self.area_path)

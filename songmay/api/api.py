@@ -17,6 +17,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from songmay.accounts.models import ApiToken, User
+from songmay.api.allocation import router as allocation_router
 from songmay.api.areas import router as areas_router
 from songmay.api.campaigns import router as campaigns_router
 from songmay.api.devices import router as devices_router
@@ -98,6 +99,7 @@ api.add_router("/donors", donors_router)
 api.add_router("/pledges", pledges_router)
 api.add_router("/receipts", receipts_router)
 api.add_router("/devices", devices_router)
+api.add_router("", allocation_router)
 
 
 def error_response(

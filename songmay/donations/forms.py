@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from songmay.areas.forms import AreaField, SchoolCodeField
 from songmay.areas.models import Area, AreaLevel
 from songmay.campaigns.models import Campaign
 from songmay.donations.models import (
@@ -177,6 +178,12 @@ class DonationForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _limit(self, user)
+        self.fields["earmark_area"] = AreaField(
+            user=user, label="Thiết bị chỉ định cho địa bàn", required=False
+        )
+        self.fields["earmark_school"] = SchoolCodeField(
+            user=user, label="hoặc cho trường (mã trường)"
+        )
         _choices(
             self,
             "pledge",
@@ -192,7 +199,11 @@ class DonationForm(forms.Form):
         return {
             "main": [self[n] for n in ("campaign", "donor", "pledge", "kind", "received_on")],
             "money": [self[n] for n in ("amount", "method", "bank_reference", "earmark")],
-            "items": [self[f"qty_{kind}"] for kind in SupportKind.values],
+            "items": [
+                *(self[f"qty_{kind}"] for kind in SupportKind.values),
+                self["earmark_area"],
+                self["earmark_school"],
+            ],
         }
 
     def to_data(self) -> DonationData:
@@ -206,6 +217,7 @@ class DonationForm(forms.Form):
             kind=data["kind"], received_on=data["received_on"], amount=data["amount"],
             method=data["method"], bank_reference=data["bank_reference"],
             earmark=data["earmark"], description=data["description"], items=items,
+            earmark_area=data["earmark_area"], earmark_school=data["earmark_school"],
         )  # fmt: skip
 
 

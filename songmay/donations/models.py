@@ -196,6 +196,23 @@ class Donation(models.Model):
     bank_reference = models.CharField("mã giao dịch ngân hàng", max_length=64, blank=True)
     # Earmarked money is spent only by a spending that names it, never first-in-first-out.
     earmark = models.CharField("mục đích chỉ định", max_length=255, blank=True)
+    # Devices given for one school or area go there, or stay unassigned (the allocation rule).
+    earmark_area = models.ForeignKey(
+        "areas.Area",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="chỉ định cho địa bàn",
+    )
+    earmark_school = models.ForeignKey(
+        "areas.School",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="chỉ định cho trường",
+    )
     description = models.TextField("nội dung", blank=True)
     # Received outside every intake window: kept, and listed for an officer to review.
     outside_intake_window = models.BooleanField("ngoài thời gian tiếp nhận", default=False)

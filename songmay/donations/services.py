@@ -42,7 +42,7 @@ from songmay.lib.vietnamese import normalize_spaces
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
-    from songmay.areas.models import Area
+    from songmay.areas.models import Area, School
     from songmay.inventory.models import Warehouse
 
 DONOR_FIELDS = [
@@ -296,9 +296,12 @@ class DonationData:
     earmark: str = ""
     description: str = ""
     items: list[ItemData] = field(default_factory=list)
+    # Devices given for one area or school: allocation keeps them there.
+    earmark_area: Area | None = None
+    earmark_school: School | None = None
 
 
-def _donation_check(data: DonationData) -> None:
+def _donation_check(data: DonationData) -> None:  # noqa: PLR0912 - one check per rule
     if data.kind not in DonationKind.values:
         raise DomainError("Loại tiếp nhận không hợp lệ.", field="kind")
     if data.received_on > timezone.localdate():
@@ -315,7 +318,17 @@ def _donation_check(data: DonationData) -> None:
             )
         if data.items:
             raise DomainError("Khoản tiền không kèm danh sách hàng.", field="items")
+        if data.earmark_area is not None or data.earmark_school is not None:
+            raise DomainError(
+                "Tiền chỉ định mục đích ghi ở ô “Mục đích nhà tài trợ chỉ định”; chỉ định địa"
+                " bàn, trường dành cho thiết bị.",
+                field="earmark_area",
+            )
         return
+    if data.earmark_area is not None and data.earmark_school is not None:
+        raise DomainError(
+            "Chỉ định cho một địa bàn hoặc một trường, không cả hai.", field="earmark_school"
+        )
     if data.amount:
         raise DomainError(
             "Tiếp nhận thiết bị hoặc hỗ trợ viễn thông không ghi số tiền; hãy ghi khoản tiền"
@@ -355,6 +368,16 @@ def donation_receive(
     """Record what was received; it gets the campaign's next receipt number."""
     authorize(actor, "donations.change", campaign.area)
     _donation_check(data)
+    place = data.earmark_school.area if data.earmark_school else data.earmark_area
+    if (
+        place is not None
+        and campaign.area is not None
+        and not place.path.startswith(campaign.area.path)
+    ):
+        raise DomainError(
+            f"“{data.earmark_school or data.earmark_area}” không thuộc {campaign.area}.",
+            field="earmark_school" if data.earmark_school else "earmark_area",
+        )
     # The campaign row is the lock that keeps receipt numbers sequential without gaps.
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if pledge is not None:
@@ -380,6 +403,8 @@ def donation_receive(
         method=data.method if data.kind == DonationKind.MONEY else "",
         bank_reference=data.bank_reference.strip(),
         earmark=normalize_spaces(data.earmark),
+        earmark_area=data.earmark_area,
+        earmark_school=data.earmark_school,
         description=data.description.strip(),
         outside_intake_window=_outside_windows(campaign, data.received_on),
         recorded_by=actor,
@@ -408,6 +433,7 @@ def donation_receive(
             "amount": donation.amount,
             "items": {item.kind: item.quantity for item in data.items},
             "pledge": pledge.pk if pledge else None,
+            "earmark": str(data.earmark_school or data.earmark_area or data.earmark),
             "outside_intake_window": donation.outside_intake_window,
         },
     )

@@ -42,6 +42,7 @@ NOT_WRITES = {
     "songmay.inventory.services.device_clean": "validates one device's fields",
     "songmay.inventory.services.meets_minimum": "compares a device with the minimum",
     "songmay.inventory.services.duplicates_in_database": "reads serials and IMEIs already taken",
+    "songmay.allocation.services.run_reproduce": "recomputes a run from its stored inputs",
 }
 
 

@@ -172,3 +172,30 @@ def test_a_money_receipt_needs_a_positive_amount(fund, amount):
     with pytest.raises(DomainError, match="lớn hơn 0"):
         money(fund, amount)
     assert Donation.objects.count() == 0
+
+
+def test_devices_can_be_earmarked_for_a_school_of_the_province_only(fund, place):
+    donation = donation_receive(
+        actor=fund["officer"],
+        campaign=fund["campaign"],
+        donor=fund["company"],
+        data=DonationData(
+            kind=DonationKind.GOODS,
+            received_on=fund["day"],
+            items=[ItemData("tablet", 5)],
+            earmark_school=place["schools"]["lucngan"],
+        ),
+    )
+    assert donation.earmark_school == place["schools"]["lucngan"]
+    with pytest.raises(DomainError, match="không thuộc"):
+        donation_receive(
+            actor=fund["officer"],
+            campaign=fund["campaign"],
+            donor=fund["company"],
+            data=DonationData(
+                kind=DonationKind.GOODS,
+                received_on=fund["day"],
+                items=[ItemData("tablet", 5)],
+                earmark_school=place["schools"]["phutho"],
+            ),
+        )
