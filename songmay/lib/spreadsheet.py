@@ -12,7 +12,8 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import python_calamine
@@ -126,6 +127,189 @@ def _read_workbook(data: bytes, filename: str) -> list[list[str]]:
             f"Không đọc được tệp “{filename}”: tệp hỏng hoặc không phải bảng tính. {_HOW_TO_FIX}"
         ) from None
     return [_trim([cell_text(value) for value in row]) for row in values]
+
+
+# A worksheet this large (its XML, unzipped) is read a slice of rows at a time, so that a
+# sheet of a million rows never sits whole in memory.
+STREAM_FROM_BYTES = 32 * 1024 * 1024
+_SLICE_BYTES = 16 * 1024 * 1024
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+
+
+def iter_table(data: bytes, filename: str) -> Iterator[list[str]]:
+    """The rows `read_table` returns, one at a time, without holding the whole sheet.
+
+    Empty rows are yielded too, trailing ones included; SpreadsheetError is raised on the
+    first row asked for when the file cannot be read, and at the end when no row has data.
+    """
+    check_upload(data, filename)
+    extension = _extension(filename)
+    if extension == ".csv":
+        rows: Iterable[list[str]] = _read_csv(data)
+    elif extension == ".xlsx":
+        rows = _iter_xlsx(data, filename)
+    else:
+        rows = _read_workbook(data, filename)
+    found = False
+    for row in rows:
+        found = found or any(row)
+        yield row
+    if not found:
+        raise SpreadsheetError(
+            f"Trang tính đầu tiên của tệp “{filename}” không có dữ liệu. "
+            "Hãy đặt danh sách ở trang tính đầu tiên."
+        )
+
+
+def _unreadable(filename: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        f"Không đọc được tệp “{filename}”: tệp hỏng hoặc không phải bảng tính. {_HOW_TO_FIX}"
+    )
+
+
+def _iter_xlsx(data: bytes, filename: str) -> Iterator[list[str]]:
+    part = _large_sheet_part(data)
+    if part is None:
+        yield from _read_workbook(data, filename)
+        return
+    try:
+        yield from _iter_sheet_slices(data, part, filename)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # zlib errors are ValueError
+        raise _unreadable(filename) from None
+
+
+def _large_sheet_part(data: bytes) -> tuple[int, str] | None:
+    """(index, zip member) of the sheet `_read_workbook` reads, when it is worth slicing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            book = archive.read("xl/workbook.xml").decode()
+            rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+            targets = {
+                _attribute(rel, "Id"): _attribute(rel, "Target")
+                for rel in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels)
+            }
+            parts = []
+            for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+                target = targets.get(_attribute(sheet, "id"), "")
+                target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                parts.append((target, _attribute(sheet, "state") in ("", "visible")))
+            index = next(
+                (i for i, (target, visible) in enumerate(parts)
+                 if visible and "/worksheets/" in target),
+                0,
+            )  # fmt: skip
+            info = archive.getinfo(parts[index][0])
+            if info.file_size <= STREAM_FROM_BYTES:
+                return None
+            with archive.open(info) as stream:
+                start = stream.read(64 * 1024)
+    except (KeyError, IndexError, zipfile.BadZipFile, UnicodeDecodeError, OSError):
+        return None  # let calamine read it, or say why it cannot
+    first_row = re.search(rb"<(?:\w+:)?row\b[^>]*>", start)
+    if first_row is None or b" r=" not in first_row.group(0):
+        return None  # rows without numbers only make sense read from the top
+    return index, parts[index][0]
+
+
+def _attribute(tag: str, name: str) -> str:
+    """An attribute of one XML start tag, whatever its namespace prefix ("r:id")."""
+    match = re.search(rf"""\s(?:\w+:)?{name}\s*=\s*["']([^"']*)["']""", tag)
+    return match.group(1) if match else ""
+
+
+def _iter_sheet_slices(data: bytes, part: tuple[int, str], filename: str) -> Iterator[list[str]]:
+    """Cut the sheet's XML between rows into slices and read each as a workbook of its own
+    with calamine; cells keep their addresses, so row numbers stay those Excel shows."""
+    index, member = part
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        others = {
+            info.filename: archive.read(info)
+            for info in archive.infolist()
+            if info.filename != member and "/worksheets/" not in info.filename
+        }
+        # Other sheets are left empty in each slice: they are never read.
+        empty = (
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b"<sheetData/></worksheet>"
+        )
+        others.update(
+            {
+                info.filename: empty
+                for info in archive.infolist()
+                if info.filename != member and "/worksheets/" in info.filename
+                and info.filename.endswith(".xml")
+            }
+        )  # fmt: skip
+        next_row = 0
+        with archive.open(member) as stream:
+            buffer = b""
+            head = b""
+            row_end = b""
+            while not row_end:
+                block = stream.read(_SLICE_BYTES)
+                buffer += block
+                match = _SHEET_DATA.search(buffer)
+                if match is None and not block:
+                    raise _unreadable(filename)
+                if match is not None:
+                    if match.group(2):  # <sheetData/>: no rows at all
+                        return
+                    head = _DIMENSION.sub(b"", buffer[: match.end()])
+                    prefix = match.group(1) or b""
+                    row_end = b"</" + prefix + b"row>"
+                    tail = b"</" + prefix + b"sheetData></" + prefix + b"worksheet>"
+                    data_end = b"</" + prefix + b"sheetData>"
+                    buffer = buffer[match.end() :]
+            done = False
+            while not done:
+                block = stream.read(_SLICE_BYTES)
+                buffer += block
+                if block:
+                    cut = buffer.rfind(row_end)
+                    if cut < 0:
+                        continue
+                    cut += len(row_end)
+                    rows, buffer = buffer[:cut], buffer[cut:]
+                else:
+                    end = buffer.find(data_end)
+                    rows, done = (buffer if end < 0 else buffer[:end]), True
+                    buffer = b""
+                if not rows.strip():
+                    continue
+                for number, row in _read_slice(head + rows + tail, others, member, index, filename):
+                    while next_row < number:  # rows missing between slices are empty rows
+                        yield []
+                        next_row += 1
+                    yield row
+                    next_row = number + 1
+
+
+def _read_slice(
+    sheet_xml: bytes, others: dict[str, bytes], member: str, index: int, filename: str
+) -> Iterator[tuple[int, list[str]]]:
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_STORED) as archive:
+        for name, content in others.items():
+            archive.writestr(name, content)
+        archive.writestr(member, sheet_xml)
+    del sheet_xml
+    output.seek(0)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(output)
+        with workbook:
+            sheet = workbook.get_sheet_by_index(index)
+            top, left = sheet.start or (0, 0)
+            values = sheet.to_python(skip_empty_area=True)
+    except python_calamine.PasswordError:
+        raise SpreadsheetError(
+            f"Tệp “{filename}” được đặt mật khẩu. Hãy bỏ mật khẩu rồi tải lên lại."
+        ) from None
+    except (python_calamine.CalamineError, ValueError, IndexError, OSError):
+        raise _unreadable(filename) from None
+    pad = [""] * left
+    for offset, row in enumerate(values):
+        yield top + offset, _trim([*pad, *(cell_text(value) for value in row)])
 
 
 def _decode(data: bytes) -> str:

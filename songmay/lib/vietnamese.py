@@ -1,6 +1,7 @@
 """Vietnamese text: search without diacritics, and the alphabet's own ordering."""
 
 import unicodedata
+from functools import lru_cache
 
 # đ/Đ is a letter of its own, not a d with a combining mark, so NFD leaves it intact.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
@@ -45,6 +46,7 @@ def _letter(char: str) -> tuple[str, int]:
     return letter, tone
 
 
+@lru_cache(maxsize=1 << 16)  # the parts of names repeat: "Nguyễn", "Văn", "Thị Ngọc"...
 def collation_key(text: str) -> str:
     """A string of digits that sorts `text` in Vietnamese dictionary order.
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from songmay.lib.vietnamese import fold
 
@@ -126,3 +129,40 @@ def find_matches(new: Person, others: Iterable[Person]) -> list[Match]:
     """Every record among `others` that may be the same child as `new`, surest first."""
     matches = [match for other in others if other.id != new.id and (match := compare(new, other))]
     return sorted(matches, key=lambda match: (not match.same, match.other_id))
+
+
+def review_matches(
+    new: Sequence[Person], pool: Sequence[Person]
+) -> Iterator[tuple[Person, list[Match]]]:
+    """`find_matches` of each new person against the pool, for many at once: only the pairs
+    that can be alike (a name within two slips, the same words, the same guardian) are
+    compared, instead of every pair born the same day."""
+    folded = [_folded(other.full_name)[0] for other in pool]
+    by_words: dict[tuple[str, ...], list[int]] = {}
+    by_phone: dict[str, list[int]] = {}
+    by_guardian: dict[str, list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    for index, other in enumerate(pool):
+        if other.personal_id:
+            by_id.setdefault(other.personal_id, []).append(index)
+        by_words.setdefault(_folded(other.full_name)[1], []).append(index)
+        if other.guardian_phone:
+            by_phone.setdefault(other.guardian_phone, []).append(index)
+        by_guardian.setdefault(_folded(other.guardian_name)[0], []).append(index)
+    for person in new:
+        name, words, _letters = _folded(person.full_name)
+        near = {
+            index
+            for _, _, index in process.extract(
+                name, folded, scorer=Levenshtein.distance, score_cutoff=2, limit=None
+            )
+        }
+        near.update(by_words.get(words, ()))
+        if person.personal_id:
+            near.update(by_id.get(person.personal_id, ()))
+        if person.guardian_phone:
+            near.update(by_phone.get(person.guardian_phone, ()))
+        if person.guardian_name:
+            near.update(by_guardian.get(_folded(person.guardian_name)[0], ()))
+        others = {pool[index].id: pool[index] for index in near}
+        yield person, find_matches(person, others.values())

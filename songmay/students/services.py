@@ -47,6 +47,11 @@ STUDENT_FIELDS = [
 ]
 NEED_FIELDS = ["school", "class_name", "level", "household", "lacking", "status"]
 EARLIEST_BIRTH_YEAR = 1990
+# Choices' `.values` is rebuilt at every call; an import asks for them once per row.
+_GENDERS = frozenset(Gender.values)
+_LEVELS = frozenset(SchoolLevel.values)
+_HOUSEHOLDS = frozenset(Household.values)
+_LACKINGS = frozenset(Lacking.values)
 
 
 @dataclass
@@ -118,13 +123,22 @@ def personal_id_problem(personal_id: str, born: dt.date | None, gender: str) -> 
 
 
 def student_clean(  # noqa: PLR0912 - one check per field, in the order of the sheet
-    data: StudentData, *, school: School
+    data: StudentData,
+    *,
+    school: School,
+    today: dt.date | None = None,
+    school_levels: Sequence[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Normalise and check one pupil; return (student fields, need fields) or raise DomainError."""
+    """Normalise and check one pupil; return (student fields, need fields) or raise DomainError.
+
+    An import checking many rows passes `today` and the school's levels, asked once.
+    """
     name = normalize_spaces(data.full_name)
     if not name:
         raise DomainError("Thiếu họ và tên học sinh.", field="full_name")
-    today = timezone.localdate()
+    if today is None:
+        today = timezone.localdate()
+    levels = school.levels if school_levels is None else school_levels
     if data.date_of_birth is None:
         raise DomainError(
             "Thiếu ngày sinh. Ghi theo dạng ngày/tháng/năm, ví dụ 04/03/2012.",
@@ -135,22 +149,22 @@ def student_clean(  # noqa: PLR0912 - one check per field, in the order of the s
             f"Ngày sinh {data.date_of_birth:%d/%m/%Y} không hợp lý. Hãy kiểm tra năm sinh.",
             field="date_of_birth",
         )
-    if data.gender and data.gender not in Gender.values:
+    if data.gender and data.gender not in _GENDERS:
         raise DomainError("Giới tính ghi “Nam” hoặc “Nữ”.", field="gender")
-    if data.level not in SchoolLevel.values:
+    if data.level not in _LEVELS:
         raise DomainError("Cấp học ghi một trong: Tiểu học, THCS, THPT, GDTX.", field="level")
-    if data.level not in school.levels:
+    if data.level not in levels:
         raise DomainError(
             f"{school.name} không dạy cấp {SchoolLevel(data.level).label}. "
             "Hãy sửa cấp học hoặc đăng ký ở đúng trường.",
             field="level",
         )
-    if data.household not in Household.values:
+    if data.household not in _HOUSEHOLDS:
         raise DomainError(
             "Hoàn cảnh ghi một trong: Hộ nghèo, Hộ cận nghèo, Khó khăn khác, hoặc để trống.",
             field="household",
         )
-    if data.lacking not in Lacking.values:
+    if data.lacking not in _LACKINGS:
         raise DomainError(
             "Cột Còn thiếu ghi một trong: Thiết bị, Kết nối, Cả hai.", field="lacking"
         )

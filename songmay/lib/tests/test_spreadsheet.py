@@ -14,6 +14,7 @@ from songmay.lib.spreadsheet import (
     cell_text,
     check_upload,
     find_header,
+    iter_table,
     map_header,
     read_table,
     write_xlsx,
@@ -306,3 +307,39 @@ def test_what_is_written_reads_back_the_same():
         ["Mã trường", "Tên trường", "Mã xã"],
         ["T-01", "Trường Tiểu học Lục Ngạn", "7582"],
     ]
+
+
+def _big_sheet() -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["DANH SÁCH"])
+    sheet.append(["STT", "Họ và tên", "Ngày sinh", "Ghi chú"])
+    for number in range(1, 400):
+        if number % 37 == 0:
+            sheet.append([])  # an empty row in the middle keeps its place
+            continue
+        sheet.append([number, f"Nguyễn Văn {number}", dt.date(2012, 1 + number % 12, 3), 0.5])
+    sheet["F450"] = "cuối"  # far right and below: the rows before it are empty
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("slice_bytes", [2_000, 7_919, 1 << 20])
+def test_a_large_sheet_read_in_slices_gives_the_rows_read_table_gives(monkeypatch, slice_bytes):
+    from songmay.lib import spreadsheet
+
+    data = _big_sheet()
+    expected = read_table(data, "ds.xlsx")
+    monkeypatch.setattr(spreadsheet, "STREAM_FROM_BYTES", 1_000)
+    monkeypatch.setattr(spreadsheet, "_SLICE_BYTES", slice_bytes)
+    assert spreadsheet._large_sheet_part(data) is not None
+    rows = list(iter_table(data, "ds.xlsx"))
+    while rows and not any(rows[-1]):
+        rows.pop()
+    assert rows == expected
+
+
+def test_iter_table_says_when_the_sheet_has_no_data():
+    with pytest.raises(SpreadsheetError, match="không có dữ liệu"):
+        list(iter_table(b"\n\n;;\n", "ds.csv"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError
@@ -13,10 +15,15 @@ from songmay.campaigns.models import Campaign
 from songmay.jobs.models import Job, JobStatus
 from songmay.jobs.services import JobOutcome, job_start
 from songmay.lib.errors import DomainError
-from songmay.lib.spreadsheet import RowError, SpreadsheetError, read_table, write_xlsx
-from songmay.students.importing.checking import CheckedFile, pupil_rows_check
-from songmay.students.importing.columns import COLUMNS, FLAG_KEYS
-from songmay.students.importing.writing import ImportRejectedError, import_plan, students_import
+from songmay.lib.spreadsheet import RowError, iter_table, write_xlsx
+from songmay.students.importing.checking import CheckedFile, PupilRow, pupil_rows_checking
+from songmay.students.importing.columns import CHUNK, COLUMNS, FLAG_KEYS
+from songmay.students.importing.writing import (
+    ImportPlan,
+    ImportRejectedError,
+    _Planner,
+    students_import,
+)
 from songmay.students.models import Gender
 
 if TYPE_CHECKING:
@@ -40,20 +47,22 @@ def _job_target(job: Job) -> tuple[Campaign, School | None] | RowError:
     return campaign, school
 
 
-def _check_job_file(job: Job, progress: JobProgress) -> tuple[CheckedFile, Campaign, School | None]:
+def _checking_job_file(
+    job: Job, progress: JobProgress
+) -> tuple[CheckedFile, Iterator[PupilRow], Campaign, School | None]:
+    """The job's file, checked row by row as the returned rows are asked for."""
     target = _job_target(job)
     if isinstance(target, RowError):
-        return CheckedFile(errors=[target]), Campaign(), None
+        return CheckedFile(errors=[target]), iter(()), Campaign(), None
     campaign, school = target
-    try:
-        table = read_table(bytes(job.payload), job.file_name)
-    except SpreadsheetError as problem:
-        return CheckedFile(errors=[RowError(0, "", problem.message)]), campaign, school
+    payload = job.payload if isinstance(job.payload, bytes) else bytes(job.payload)
     progress.phase("Đang kiểm tra từng dòng")
-    checked = pupil_rows_check(
-        actor=job.created_by, campaign=campaign, school=school, table=table, progress=progress
-    )
-    return checked, campaign, school
+    checked = CheckedFile()
+    rows = pupil_rows_checking(
+        actor=job.created_by, campaign=campaign, school=school,
+        table=iter_table(payload, job.file_name), result=checked, progress=progress,
+    )  # fmt: skip
+    return checked, rows, campaign, school
 
 
 def _outcome(
@@ -84,34 +93,49 @@ def run_student_preview(job: Job, progress: JobProgress) -> JobOutcome:
 
     The file is kept: to be imported once the user confirms, or given back with its errors.
     """
-    checked, campaign, school = _check_job_file(job, progress)
+    checked, rows, campaign, school = _checking_job_file(job, progress)
     if not campaign.pk:
         return JobOutcome(errors=checked.errors)
-    progress.phase("Đang đối chiếu với danh sách đã có")
-    plan = import_plan(campaign, checked.rows)
-    counts = {kind: plan.count(kind) for kind in ("created", "updated", "unchanged")}
-    counts["merged"] = plan.merged
+    plan = ImportPlan()
+    counts = dict.fromkeys(("created", "updated", "unchanged", "merged"), 0)
+    planner = _Planner(campaign)
+    for batch in _batched(rows):
+        planner.plan(batch, plan)
+        for action in plan.actions:
+            counts[action.kind] += 1
+            counts["merged"] += action.kind == "created" and action.registered is not None
+        plan.actions = []
     errors = checked.errors + plan.errors
     counts["error_rows"] = len({error.row for error in errors if error.row})
     return _outcome(checked, campaign, school, counts, errors, keep_file=True)
 
 
+def _batched(rows: Iterator[PupilRow]) -> Iterator[list[PupilRow]]:
+    while batch := list(islice(rows, CHUNK)):
+        yield batch
+
+
 def run_student_import(job: Job, progress: JobProgress) -> JobOutcome:
     """The `students.import` job: check the confirmed file again, then write all or nothing."""
-    checked, campaign, school = _check_job_file(job, progress)
+    checked, rows, campaign, school = _checking_job_file(job, progress)
     if not campaign.pk:
         return JobOutcome(errors=checked.errors)
-    if checked.errors:
-        return _outcome(checked, campaign, school, {}, checked.errors, keep_file=True)
-    progress.phase("Đang ghi dữ liệu")
+
+    def checked_rows() -> Iterator[PupilRow]:
+        yield from rows
+        if checked.errors:  # nothing is kept: the transaction is undone
+            raise _CheckFailedError
+
     try:
         summary = students_import(
             actor=job.created_by,
             campaign=campaign,
             school=school,
-            rows=checked.rows,
+            rows=checked_rows(),
             file_name=job.file_name,
         )
+    except _CheckFailedError:
+        return _outcome(checked, campaign, school, {}, checked.errors, keep_file=True)
     except ImportRejectedError as rejected:
         return _outcome(checked, campaign, school, {}, rejected.errors, keep_file=True)
     except DomainError as problem:
@@ -124,6 +148,10 @@ def run_student_import(job: Job, progress: JobProgress) -> JobOutcome:
         )
         return _outcome(checked, campaign, school, {}, [RowError(0, "", message)], keep_file=False)
     return _outcome(checked, campaign, school, summary.as_dict(), [], keep_file=False)
+
+
+class _CheckFailedError(Exception):
+    """Some row of the file is wrong: raised inside the write so that none of it is kept."""
 
 
 @audited

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,11 +16,11 @@ from songmay.audit.services import audit_record, audited
 from songmay.campaigns.models import Campaign
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError
-from songmay.students.dedupe import Person
+from songmay.students.dedupe import Match, Person, birth_dates, review_matches
 from songmay.students.importing.checking import PupilRow
 from songmay.students.importing.columns import CHUNK, FIELDS_OF, LABELS, NEED_FIELDS, chunks
-from songmay.students.models import CIRCUMSTANCES, Need, Student
-from songmay.students.services import _check_school, _queue_for_review, matches_for
+from songmay.students.models import CIRCUMSTANCES, DuplicateCandidate, Need, Student
+from songmay.students.services import PERSON_FIELDS, _check_school
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -108,23 +109,48 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in after.items() if before.get(name) != value}
 
 
-def _registered_at_schools(campaign: Campaign, school_ids: list[int]) -> list[_Registered]:
+def _registered(values: dict[str, Any]) -> _Registered:
+    return _Registered(
+        student_id=values["student_id"],
+        student={name: values[f"student__{name}"] for name in _STUDENT_VALUES},
+        need_id=values["id"],
+        need={name: values[name] for name in _NEED_VALUES},
+    )
+
+
+def _registered_at_schools(
+    campaign: Campaign,
+    school_ids: list[int],
+    personal_ids: list[str],
+    names: list[str],
+    days: list[dt.date],
+) -> list[_Registered]:
+    """The needs at these schools of children with one of these IDs, or one of these folded
+    names and birth dates (a superset of the pairs asked for)."""
     fields = ["id", "student_id", *_NEED_VALUES, *(f"student__{name}" for name in _STUDENT_VALUES)]
-    found = []
-    for chunk in chunks(school_ids):
-        needs = Need.objects.filter(
-            campaign=campaign, school_id__in=chunk, student__merged_into__isnull=True
-        )
-        for values in needs.values(*fields).iterator(chunk_size=2000):
-            found.append(
-                _Registered(
-                    student_id=values["student_id"],
-                    student={name: values[f"student__{name}"] for name in _STUDENT_VALUES},
-                    need_id=values["id"],
-                    need={name: values[name] for name in _NEED_VALUES},
-                )
-            )
-    return found
+    # From the children's indexed IDs and names to their needs, never through a school's
+    # whole list: a batch costs the same however many pupils are registered.
+    students = Student.objects.active()
+    ids: set[int] = set()
+    for chunk in chunks(personal_ids):
+        # `personal_id > ''` as in the unique index's condition, so that the index is used.
+        with_ids = students.filter(personal_id__gt="", personal_id__in=chunk)
+        ids.update(with_ids.values_list("id", flat=True))
+    # A name is asked with the birth dates of the batch (one index holds both): common names
+    # would otherwise bring every namesake the registry has.
+    for chunk in chunks(names):
+        for chunk_days in chunks(days):
+            same = students.filter(name_folded__in=chunk, date_of_birth__in=chunk_days)
+            ids.update(same.values_list("id", flat=True))
+    found: dict[int, _Registered] = {}
+    # The school is checked here, not in SQL: SQLite would then walk the schools' index.
+    schools = set(school_ids)
+    needs = Need.objects.filter(campaign=campaign).order_by()
+    for id_chunk in chunks(sorted(ids)):
+        for values in needs.filter(student_id__in=id_chunk).values(*fields):
+            if values["school_id"] in schools:
+                found[values["id"]] = _registered(values)
+    return list(found.values())
 
 
 def _registered_with_ids(campaign: Campaign, personal_ids: list[str]) -> dict[str, _Registered]:
@@ -132,7 +158,9 @@ def _registered_with_ids(campaign: Campaign, personal_ids: list[str]) -> dict[st
     by_id: dict[str, _Registered] = {}
     for chunk in chunks(personal_ids):
         for values in (
-            Student.objects.active().filter(personal_id__in=chunk).values("id", *_STUDENT_VALUES)
+            Student.objects.active()
+            .filter(personal_id__gt="", personal_id__in=chunk)  # the unique index's condition
+            .values("id", *_STUDENT_VALUES)
         ):
             by_id[values["personal_id"]] = _Registered(
                 student_id=values["id"], student={name: values[name] for name in _STUDENT_VALUES}
@@ -148,95 +176,120 @@ def _registered_with_ids(campaign: Campaign, personal_ids: list[str]) -> dict[st
     return by_id
 
 
+class _Planner:
+    """`import_plan` a batch of rows at a time: each batch looks up only the children its rows
+    may be, and what one row claims stays claimed for the rows after it."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.claimed: dict[int, int] = {}  # need id -> the row that matched it first
+        self.new_ids: dict[str, int] = {}  # personal ID -> the row that brings it first
+        # Children this import has already written: the plan is made against the registry
+        # as it was before the import.
+        self.written: set[int] = set()
+
+    def plan(self, rows: Sequence[PupilRow], plan: ImportPlan) -> None:
+        school_ids = sorted({row.school.pk for row in rows})
+        personal_ids = sorted({row.student["personal_id"] for row in rows} - {""})
+        names = sorted({row.student["name_folded"] for row in rows})
+        days = sorted({row.student["date_of_birth"] for row in rows})
+        by_id_here: dict[tuple[int, str], _Registered] = {}
+        by_name_here: dict[tuple[int, str, dt.date], list[_Registered]] = {}
+        for here in _registered_at_schools(self.campaign, school_ids, personal_ids, names, days):
+            if here.student_id in self.written:
+                continue
+            school_id, student = here.need["school_id"], here.student
+            if student["personal_id"]:
+                by_id_here[(school_id, student["personal_id"])] = here
+            name = (school_id, student["name_folded"], student["date_of_birth"])
+            by_name_here.setdefault(name, []).append(here)
+        by_id = {
+            personal_id: registered
+            for personal_id, registered in _registered_with_ids(self.campaign, personal_ids).items()
+            if registered.student_id not in self.written
+        }
+        claimed, new_ids = self.claimed, self.new_ids
+
+        def error(row: PupilRow, key: str, message: str) -> None:
+            plan.errors.append(RowError(row.row, LABELS[key], message))
+
+        for row in rows:
+            personal_id = row.student["personal_id"]
+            if personal_id and new_ids.setdefault(personal_id, row.row) != row.row:
+                error(
+                    row,
+                    "personal_id",
+                    f"Số định danh “{personal_id}” trùng với dòng {new_ids[personal_id]}. Mỗi em "
+                    "chỉ ghi một dòng; hãy xoá dòng thừa hoặc sửa số.",
+                )
+                continue
+            registered: _Registered | None = (
+                by_id_here.get((row.school.pk, personal_id)) if personal_id else None
+            )
+            if registered is None:
+                same_name = [
+                    other
+                    for other in by_name_here.get(
+                        (row.school.pk, row.student["name_folded"], row.student["date_of_birth"]),
+                        [],
+                    )
+                    # Two different IDs are two children, whatever else they share.
+                    if not (personal_id and other.student["personal_id"])
+                ]
+                if len(same_name) > 1:
+                    error(
+                        row,
+                        "full_name",
+                        f"Trường đã có {len(same_name)} em tên {row.student['full_name']} cùng "
+                        "ngày sinh này. Hãy ghi số định danh để biết dòng này là em nào.",
+                    )
+                    continue
+                registered = same_name[0] if same_name else None
+            if registered is not None:
+                assert registered.need_id is not None  # noqa: S101 - found through its need
+                first = claimed.setdefault(registered.need_id, row.row)
+                if first != row.row:
+                    error(
+                        row,
+                        "full_name",
+                        f"Dòng này và dòng {first} cùng chỉ một em đã có trong danh sách của "
+                        "trường. Mỗi em chỉ ghi một dòng; hãy xoá dòng thừa.",
+                    )
+                    continue
+                owner = by_id.get(personal_id) if personal_id else None
+                if owner is not None and owner.student_id != registered.student_id:
+                    error(
+                        row,
+                        "personal_id",
+                        "Số định danh này đã thuộc một học sinh khác. Nếu là cùng một em, hãy "
+                        "báo cán bộ xã/phường để gộp hồ sơ.",
+                    )
+                    continue
+                student_changes = _changes(
+                    registered.student, _student_row_values(row, registered.student)
+                )
+                need_changes = _changes(registered.need, _need_row_values(row))
+                kind = "updated" if student_changes or need_changes else "unchanged"
+                plan.actions.append(_Action(row, kind, registered, student_changes, need_changes))
+                continue
+            other = by_id.get(personal_id) if personal_id else None
+            if other is None:
+                plan.actions.append(_Action(row, "created"))
+                continue
+            # The same personal ID: the child registered before, maybe by its former school.
+            student_changes = _changes(other.student, _student_row_values(row, other.student))
+            need_changes = _changes(other.need, _need_row_values(row)) if other.need_id else {}
+            plan.actions.append(_Action(row, "created", other, student_changes, need_changes))
+
+
 def import_plan(campaign: Campaign, rows: Sequence[PupilRow]) -> ImportPlan:
     """Match each checked row with the registry: a need of the same campaign at the same school
     (same personal ID, or same name and birth date) is updated or left unchanged; any other
     row is new for the school, joining the child already registered under its personal ID."""
     plan = ImportPlan()
-    at_school = _registered_at_schools(campaign, sorted({row.school.pk for row in rows}))
-    by_id_here: dict[tuple[int, str], _Registered] = {}
-    by_name_here: dict[tuple[int, str, dt.date], list[_Registered]] = {}
-    for here in at_school:
-        school_id, student = here.need["school_id"], here.student
-        if student["personal_id"]:
-            by_id_here[(school_id, student["personal_id"])] = here
-        name = (school_id, student["name_folded"], student["date_of_birth"])
-        by_name_here.setdefault(name, []).append(here)
-    by_id = _registered_with_ids(
-        campaign, sorted({row.student["personal_id"] for row in rows if row.student["personal_id"]})
-    )
-    claimed: dict[int, int] = {}  # need id -> the row that matched it first
-    new_ids: dict[str, int] = {}  # personal ID -> the row that brings it first
-
-    def error(row: PupilRow, key: str, message: str) -> None:
-        plan.errors.append(RowError(row.row, LABELS[key], message))
-
-    for row in rows:
-        personal_id = row.student["personal_id"]
-        if personal_id and new_ids.setdefault(personal_id, row.row) != row.row:
-            error(
-                row,
-                "personal_id",
-                f"Số định danh “{personal_id}” trùng với dòng {new_ids[personal_id]}. Mỗi em chỉ "
-                "ghi một dòng; hãy xoá dòng thừa hoặc sửa số.",
-            )
-            continue
-        registered: _Registered | None = (
-            by_id_here.get((row.school.pk, personal_id)) if personal_id else None
-        )
-        if registered is None:
-            same_name = [
-                other
-                for other in by_name_here.get(
-                    (row.school.pk, row.student["name_folded"], row.student["date_of_birth"]), []
-                )
-                # Two different IDs are two children, whatever else they share.
-                if not (personal_id and other.student["personal_id"])
-            ]
-            if len(same_name) > 1:
-                error(
-                    row,
-                    "full_name",
-                    f"Trường đã có {len(same_name)} em tên {row.student['full_name']} cùng ngày "
-                    "sinh này. Hãy ghi số định danh để biết dòng này là em nào.",
-                )
-                continue
-            registered = same_name[0] if same_name else None
-        if registered is not None:
-            assert registered.need_id is not None  # noqa: S101 - found through its need
-            first = claimed.setdefault(registered.need_id, row.row)
-            if first != row.row:
-                error(
-                    row,
-                    "full_name",
-                    f"Dòng này và dòng {first} cùng chỉ một em đã có trong danh sách của trường. "
-                    "Mỗi em chỉ ghi một dòng; hãy xoá dòng thừa.",
-                )
-                continue
-            owner = by_id.get(personal_id) if personal_id else None
-            if owner is not None and owner.student_id != registered.student_id:
-                error(
-                    row,
-                    "personal_id",
-                    "Số định danh này đã thuộc một học sinh khác. Nếu là cùng một em, hãy báo "
-                    "cán bộ xã/phường để gộp hồ sơ.",
-                )
-                continue
-            student_changes = _changes(
-                registered.student, _student_row_values(row, registered.student)
-            )
-            need_changes = _changes(registered.need, _need_row_values(row))
-            kind = "updated" if student_changes or need_changes else "unchanged"
-            plan.actions.append(_Action(row, kind, registered, student_changes, need_changes))
-            continue
-        other = by_id.get(personal_id) if personal_id else None
-        if other is None:
-            plan.actions.append(_Action(row, "created"))
-            continue
-        # The same personal ID: the child registered before, maybe by its former school.
-        student_changes = _changes(other.student, _student_row_values(row, other.student))
-        need_changes = _changes(other.need, _need_row_values(row)) if other.need_id else {}
-        plan.actions.append(_Action(row, "created", other, student_changes, need_changes))
+    planner = _Planner(campaign)
+    for batch in chunks(rows):
+        planner.plan(batch, plan)
     return plan
 
 
@@ -292,66 +345,161 @@ def students_import(
     file_name: str = "",
 ) -> ImportSummary:
     """Write every checked row in one transaction, once per pupil; any failure keeps none."""
-    rows = list(rows)
     if actor is not None and not Campaign.objects.visible_to(actor).filter(pk=campaign.pk).exists():
         raise DomainError("Chương trình này nằm ngoài phạm vi của bạn.", field="campaign")
-    schools = {row.school.pk: row.school for row in rows}
-    if school is not None:
-        schools.setdefault(school.pk, school)
-    for each in schools.values():
-        _check_school(actor, each, "students.add")
-    plan = import_plan(campaign, rows)
-    if plan.errors:
-        raise ImportRejectedError(plan.errors)
+    writer = _Writer(actor, campaign)
+    # Rows are planned and new pupils written a batch at a time, so a file of any size is
+    # never held whole; the plan is made against the registry as it was before the import
+    # and the transaction undoes everything if any row turns out wrong.
+    batch: list[PupilRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            writer.add(batch)
+            batch = []
+    writer.add(batch)
+    if school is not None and school.pk not in writer.schools:
+        writer.check_school(school)
+    if writer.refused is not None:
+        raise writer.refused
+    if writer.plan.errors:
+        raise ImportRejectedError(writer.plan.errors)
+    return writer.finish(file_name)
 
-    student_changes: dict[int, dict[str, Any]] = {}
-    need_changes: dict[int, dict[str, Any]] = {}
-    new_needs: list[Need] = []
-    created: list[tuple[_Action, Student]] = []
-    for action in plan.actions:
+
+class _Writer:
+    def __init__(self, actor: User | None, campaign: Campaign) -> None:
+        self.actor = actor
+        self.campaign = campaign
+        self.planner = _Planner(campaign)
+        self.plan = ImportPlan()
+        self.schools: dict[int, School] = {}
+        self.refused: DomainError | None = None
+        self.counts: Counter[tuple[int, str]] = Counter()
+        self.summary = ImportSummary()
+        self.student_changes: dict[int, dict[str, Any]] = {}
+        self.need_changes: dict[int, dict[str, Any]] = {}
+        self.new_needs: list[tuple[PupilRow, int]] = []
+        self.created = array("q")  # the new students' ids, in the order of the rows
+        self.created_dates: set[dt.date] = set()
+
+    def check_school(self, school: School) -> None:
+        self.schools[school.pk] = school
+        try:
+            _check_school(self.actor, school, "students.add")
+        except DomainError as refused:
+            # Raised once every row is read: a row's own errors are told first.
+            self.refused = self.refused or refused
+
+    def add(self, rows: list[PupilRow]) -> None:
+        for row in rows:
+            if row.school.pk not in self.schools:
+                self.check_school(row.school)
+        self.summary.rows += len(rows)
+        if self.refused is not None:
+            return
+        self.planner.plan(rows, self.plan)
+        created = [action.row for action in self.plan.actions if self._record(action)]
+        self.plan.actions = []
+        if created and not self.plan.errors:
+            students = [Student(**row.student) for row in created]
+            Student.objects.bulk_create(students, batch_size=CHUNK)
+            Need.objects.bulk_create(
+                [
+                    _new_need(self.campaign, row, student.pk)
+                    for row, student in zip(created, students, strict=True)
+                ],
+                batch_size=CHUNK,
+            )
+            for student in students:
+                self.created.append(student.pk)
+                self.planner.written.add(student.pk)
+                if student.date_of_birth is not None:
+                    self.created_dates.add(student.date_of_birth)
+
+    def _record(self, action: _Action) -> bool:
+        """Count the action and keep what it changes; True for a pupil new to the registry."""
+        self.counts[(action.row.school.pk, action.kind)] += 1
+        setattr(self.summary, action.kind, getattr(self.summary, action.kind) + 1)
         registered = action.registered
         if registered is None:
-            created.append((action, Student(**action.row.student)))
-            continue
-        student_changes[registered.student_id] = action.student_changes
-        if registered.need_id is not None:
-            need_changes[registered.need_id] = action.need_changes
-        else:
-            new_needs.append(_new_need(campaign, action.row, registered.student_id))
-    _bulk_update(Student, student_changes)
-    _bulk_update(Need, need_changes)
-    Student.objects.bulk_create([student for _, student in created], batch_size=CHUNK)
-    new_needs += [_new_need(campaign, action.row, student.pk) for action, student in created]
-    Need.objects.bulk_create(new_needs, batch_size=CHUNK)
+            return True
+        if action.kind == "created":
+            self.summary.merged += 1
+        if action.student_changes:
+            self.student_changes[registered.student_id] = action.student_changes
+        if registered.need_id is None:
+            self.new_needs.append((action.row, registered.student_id))
+        elif action.need_changes:
+            self.need_changes[registered.need_id] = action.need_changes
+        return False
 
-    people = [_person(student) for _, student in created]
-    review = 0
-    for (_action, student), matches in zip(created, matches_for(people), strict=True):
-        review += _queue_for_review(student, matches)
-
-    summary = ImportSummary(
-        rows=len(rows),
-        created=plan.count("created"),
-        updated=plan.count("updated"),
-        unchanged=plan.count("unchanged"),
-        merged=plan.merged,
-        review=review,
-    )
-    counts = Counter((action.row.school.pk, action.kind) for action in plan.actions)
-    for each in sorted(schools.values(), key=lambda found: found.code):
-        audit_record(
-            actor=actor,
-            action="student.imported",
-            target=each,
-            area=each.area,
-            target_repr=f"Nhập danh sách học sinh từ tệp “{file_name}”: {each.name}"[:255],
-            changes={
-                "file": file_name,
-                "campaign": campaign.pk,
-                **{kind: counts[(each.pk, kind)] for kind in ("created", "updated", "unchanged")},
-            },
+    def finish(self, file_name: str) -> ImportSummary:
+        _bulk_update(Student, self.student_changes)
+        _bulk_update(Need, self.need_changes)
+        Need.objects.bulk_create(
+            [_new_need(self.campaign, row, student_id) for row, student_id in self.new_needs],
+            batch_size=CHUNK,
         )
-    return summary
+        self.summary.review = _queue_likely_duplicates(self.created, self.created_dates)
+        for each in sorted(self.schools.values(), key=lambda found: found.code):
+            audit_record(
+                actor=self.actor,
+                action="student.imported",
+                target=each,
+                area=each.area,
+                target_repr=f"Nhập danh sách học sinh từ tệp “{file_name}”: {each.name}"[:255],
+                changes={
+                    "file": file_name,
+                    "campaign": self.campaign.pk,
+                    **{
+                        kind: self.counts[(each.pk, kind)]
+                        for kind in ("created", "updated", "unchanged")
+                    },
+                },
+            )
+        return self.summary
+
+
+def _queue_likely_duplicates(created: array[int], dates: set[dt.date]) -> int:
+    """Send each new student's likely duplicates to review, a few hundred birth dates at a
+    time; returns the number of pairs found (a pair of two new students counts twice)."""
+    ordered = sorted(created)
+    new_ids = set(ordered)
+    pairs: list[tuple[int, int, Match]] = []
+    found = 0
+    days = sorted(dates)
+    active = Student.objects.active().values_list(*PERSON_FIELDS)
+    for start in range(0, len(days), 200):
+        chunk = days[start : start + 200]
+        wanted = sorted({day for each in chunk for day in birth_dates(each)})
+        by_date: dict[dt.date, list[Person]] = {}
+        for part in range(0, len(wanted), CHUNK):
+            for values in active.filter(date_of_birth__in=wanted[part : part + CHUNK]):
+                by_date.setdefault(values[2], []).append(Person(*values))
+        for day in chunk:
+            new = [person for person in by_date.get(day, []) if person.id in new_ids]
+            pool = [other for other_day in birth_dates(day) for other in by_date.get(other_day, [])]
+            for person, matches in review_matches(new, pool):
+                for match in matches:
+                    if not match.same:
+                        pairs.append((person.id, match.other_id, match))
+                        found += 1
+    # In the order one student after another would have queued them: the first found wins.
+    pairs.sort(key=lambda pair: (pair[0], pair[1]))
+    DuplicateCandidate.objects.bulk_create(
+        [
+            DuplicateCandidate(
+                first_id=min(student_id, other_id),
+                second_id=max(student_id, other_id),
+                reason=match.reason,
+            )
+            for student_id, other_id, match in pairs
+        ],
+        batch_size=CHUNK,
+        ignore_conflicts=True,
+    )
+    return found
 
 
 def _new_need(campaign: Campaign, row: PupilRow, student_id: int) -> Need:
