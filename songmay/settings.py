@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "songmay.donations",
     "songmay.inventory",
     "songmay.allocation",
+    "songmay.pool",
     "songmay.connectivity",
     "songmay.reports",
     "songmay.jobs",
@@ -201,6 +202,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "songmay@localhost")
 # Uploaded spreadsheets are read in memory; larger files are refused with a clear message.
 SONGMAY_MAX_UPLOAD_BYTES = int(os.environ.get("SONGMAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = SONGMAY_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# A school with overdue pool loans is reminded by e-mail at most once per this many days.
+SONGMAY_LOAN_REMINDER_DAYS = int(os.environ.get("SONGMAY_LOAN_REMINDER_DAYS", "7"))
 
 # Content-Security-Policy: nothing loads from anywhere but this site.
 CONTENT_SECURITY_POLICY = {

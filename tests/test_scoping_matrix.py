@@ -338,6 +338,95 @@ PERSONAL_OR_FORMS: dict[str, list[str]] = {
 }
 
 
+# The pool's transfers, outbreaks and counts (helpers _transfer, _outbreak at the end).
+SCOPED |= {
+    "pool:transfer_detail": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _transfer(w).pk}, forbidden=["donor", "operator"]
+    ),
+    "pool:transfer_receive": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _transfer(w).pk},
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
+    **{
+        f"pool:transfer_{step}": Case(
+            "province_bn", "province_pt", lambda w: {"pk": _transfer(w).pk},
+            method="post", status=302, forbidden=CHANGE,
+        )
+        for step in ("approve", "send", "cancel", "close")
+    },
+    "pool:outbreak_detail": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _outbreak(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "pool:outbreak_approve": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _outbreak(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "pool:outbreak_end": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _outbreak(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+}  # fmt: skip
+LISTS |= {
+    "pool:transfer_list": (
+        "school_ln", "school_sd",
+        lambda w: reverse("pool:transfer_detail", args=[_transfer(w).pk]), ["donor", "operator"],
+    ),
+    "pool:outbreak_list": (
+        "province_bn", "province_pt", lambda w: _outbreak(w).decision, ["donor", "operator"]
+    ),
+    "pool:counts": ("school_ln", "school_sd", lambda w: w["school_ln"].name, ["donor", "operator"]),
+}  # fmt: skip
+PERSONAL_OR_FORMS |= {"pool:transfer_request": CHANGE, "pool:outbreak_declare": CHANGE}
+
+# The pool's loans, repairs, write-offs and recalls (helpers _pool_loan ... at the end).
+SCOPED |= {
+    "pool:loan_detail": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _pool_loan(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "pool:loan_photo": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _pool_returned_with_photo(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "pool:repair_finish": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _pool_repair(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "pool:write_off_create": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _pool_repair(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "pool:write_off_decide": Case(
+        "province_bn", "province_pt", lambda w: {"pk": _pool_write_off(w).pk},
+        method="post", status=302, forbidden=CHANGE,
+    ),
+    "pool:recall_detail": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _pool_recall(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "pool:recall_answer": Case(
+        "school_ln", "school_sd", lambda w: {"pk": _pool_recall(w).items.get().pk},
+        method="post", status=302, forbidden=["donor", "operator", "auditor", "area"],
+    ),
+}  # fmt: skip
+LISTS |= {
+    "pool:loan_list": (
+        "school_ln", "school_sd", lambda w: _pool_loan(w).device.asset_tag, ["donor", "operator"]
+    ),
+    "pool:repair_list": (
+        "province_bn", "province_pt", lambda w: _pool_repair(w).asset_tag, ["donor", "operator"]
+    ),
+    "pool:write_off_list": (
+        "province_bn", "province_pt", lambda w: _pool_write_off(w).reason, ["donor", "operator"]
+    ),
+    "pool:recall_list": (
+        "province_bn", "province_pt", lambda w: _pool_recall(w).reason, ["donor", "operator"]
+    ),
+}  # fmt: skip
+PERSONAL_OR_FORMS |= {"pool:loan_create": CHANGE, "pool:recall_create": CHANGE}
+
+
 @pytest.fixture
 def world(place, make_user):
     from songmay.accounts.services import api_token_create
@@ -733,6 +822,49 @@ API_SCOPED: dict[str, ApiCase] = {
     ),
 }
 
+API_SCOPED |= {
+    "api:get_transfer": ApiCase(
+        "school_ln", "school_sd", lambda w: {"transfer_id": _transfer(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:receive_transfer": ApiCase(
+        "province_bn", "province_pt", lambda w: {"transfer_id": _transfer(w).pk},
+        method="post", body=lambda w: {"tags": [w["device_ln"].asset_tag]}, status=400,
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
+}  # fmt: skip
+
+API_SCOPED |= {
+    "api:get_loan": ApiCase(
+        "school_ln", "school_sd", lambda w: {"loan_id": _pool_loan(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:return_loan": ApiCase(
+        "school_ln", "school_sd", lambda w: {"loan_id": _pool_loan(w).pk}, method="post",
+        body=lambda w: {"returned_on": _today(), "condition": "good"},
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
+    "api:finish_repair": ApiCase(
+        "province_bn", "province_pt", lambda w: {"device_id": _pool_repair(w).pk},
+        method="post", body=lambda w: {"condition": "good"},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:decide_write_off": ApiCase(
+        "province_bn", "province_pt", lambda w: {"write_off_id": _pool_write_off(w).pk},
+        method="post", body=lambda w: {"approve": False},
+        forbidden=["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:get_recall": ApiCase(
+        "school_ln", "school_sd", lambda w: {"recall_id": _pool_recall(w).pk},
+        forbidden=["donor", "operator"],
+    ),
+    "api:answer_recall": ApiCase(
+        "school_ln", "school_sd", lambda w: {"item_id": _pool_recall(w).items.get().pk},
+        method="post", body=lambda w: {"answer": "will_return"},
+        forbidden=["donor", "operator", "auditor", "area"],
+    ),
+}  # fmt: skip
+
 API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]] = {
     "api:list_assignments": (
         "school_ln",
@@ -779,6 +911,16 @@ API_LISTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], list[str]]
         ["donor", "operator"],
     ),
 }
+
+API_LISTS |= {
+    "api:list_transfers": (
+        "school_ln", "school_sd", lambda w: f'"number": {_transfer(w).number}',
+        ["donor", "operator"],
+    ),
+    "api:get_pool_counts": (
+        "school_ln", "school_sd", lambda w: w["school_ln"].name, ["donor", "operator"]
+    ),
+}  # fmt: skip
 
 API_CREATE: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], list[str]]] = {
     "api:create_school": (
@@ -831,6 +973,33 @@ API_CREATE: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], list[str
         ["donor", "operator", "auditor", "school", "area"],
     ),
 }
+
+API_LISTS |= {
+    "api:list_loans": (
+        "school_ln", "school_sd", lambda w: _pool_loan(w).device.asset_tag, ["donor", "operator"]
+    ),
+    "api:list_write_offs": (
+        "province_bn", "province_pt", lambda w: _pool_write_off(w).reason, ["donor", "operator"]
+    ),
+    "api:list_recalls": (
+        "province_bn", "province_pt", lambda w: _pool_recall(w).reason, ["donor", "operator"]
+    ),
+}  # fmt: skip
+API_CREATE |= {
+    "api:lend_devices": (
+        lambda w: {"devices": [w["device_ln"].asset_tag], "due_on": _today(),
+                   "school": w["school_ln"].code},
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:request_write_off": (
+        lambda w: {"device": w["device_ln"].pk, "reason": "Hỏng"},
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+    "api:start_recall": (
+        lambda w: {"campaign": w["campaign_bn"].pk, "due_on": _today(), "reason": "Cuối năm"},
+        ["donor", "operator", "auditor", "school", "area"],
+    ),
+}  # fmt: skip
 
 # Jobs belong to the person who started them.
 # Tested in songmay/students/tests/test_importing.py: another user's job is a 404.
@@ -921,3 +1090,109 @@ def test_jobs_are_seen_only_by_whoever_started_them(world, client):
         client.logout()
     client.force_login(world["users"]["province_pt"])
     assert "truong.xlsx" not in client.get(reverse("jobs:list")).content.decode()
+
+
+def _transfer(world):
+    """A requested transfer of device_ln from school_ln to the Bắc Ninh store (made once)."""
+    if "transfer_bn" not in world:
+        from songmay.inventory.services import device_status_change
+        from songmay.pool.transfer_services import transfer_request
+
+        for status in ("inspected", "available"):
+            device_status_change(actor=None, device=world["device_ln"], status=status)
+        world["transfer_bn"] = transfer_request(
+            actor=None, campaign=world["campaign_bn"], devices=[world["device_ln"]],
+            to_warehouse=world["warehouse_bn"],
+        )  # fmt: skip
+    return world["transfer_bn"]
+
+
+def _outbreak(world):
+    """Lục Ngạn teaching online in campaign_bn (made once)."""
+    if "outbreak_bn" not in world:
+        import datetime as dt
+
+        from songmay.pool.transfer_services import outbreak_declare
+
+        world["outbreak_bn"] = outbreak_declare(
+            actor=None, campaign=world["campaign_bn"], areas=[world["lucngan"]],
+            starts_on=dt.date(2021, 9, 6), decision="QĐ Ma Trận 01/QĐ-UBND",
+        )  # fmt: skip
+    return world["outbreak_bn"]
+
+
+def _pool_loan(world):
+    """A pool tablet of campaign_bn, from the Bắc Ninh store, lent to school_ln (made once)."""
+    if "pool_loan_bn" not in world:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from songmay.inventory.services import DeviceData, device_register, device_status_change
+        from songmay.pool.services import loan_out
+
+        device = device_register(
+            actor=None, campaign=world["campaign_bn"], warehouse=world["warehouse_bn"],
+            data=DeviceData(kind="tablet", serial="POOL-MATRAN-1"),
+        )  # fmt: skip
+        for status in ("inspected", "available"):
+            device_status_change(actor=None, device=device, status=status)
+        [world["pool_loan_bn"]] = loan_out(
+            actor=None, devices=[device], school=world["school_ln"],
+            due_on=timezone.localdate() + dt.timedelta(days=30),
+        )  # fmt: skip
+    return world["pool_loan_bn"]
+
+
+def _pool_returned_with_photo(world):
+    """_pool_loan, returned in good condition with a photo."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from songmay.pool.services import loan_return
+
+    return loan_return(
+        actor=None, loan=_pool_loan(world), returned_on=timezone.localdate(), condition="good",
+        photo=SimpleUploadedFile("anh.png", b"\x89PNG\r\n\x1a\n", content_type="image/png"),
+    )  # fmt: skip
+
+
+def _pool_repair(world):
+    """_pool_loan's tablet, returned needing repair (made once)."""
+    if "pool_repair_bn" not in world:
+        from django.utils import timezone
+
+        from songmay.pool.services import loan_return
+
+        loan = loan_return(
+            actor=None, loan=_pool_loan(world), returned_on=timezone.localdate(),
+            condition="needs_repair",
+        )  # fmt: skip
+        world["pool_repair_bn"] = loan.device.__class__.objects.get(pk=loan.device_id)
+    return world["pool_repair_bn"]
+
+
+def _pool_write_off(world):
+    """A pending write-off of the tablet in repair (made once)."""
+    if "pool_write_off_bn" not in world:
+        from songmay.pool.services import write_off_request
+
+        world["pool_write_off_bn"] = write_off_request(
+            actor=None, device=_pool_repair(world), reason="Hỏng bo mạch Ma Trận"
+        )
+    return world["pool_write_off_bn"]
+
+
+def _pool_recall(world):
+    """A recall of campaign_bn asking back _pool_loan (made once)."""
+    if "pool_recall_bn" not in world:
+        from django.utils import timezone
+
+        from songmay.pool.services import recall_start
+
+        _pool_loan(world)
+        world["pool_recall_bn"] = recall_start(
+            actor=None, campaign=world["campaign_bn"], due_on=timezone.localdate(),
+            reason="Thu hồi Ma Trận cuối năm",
+        )  # fmt: skip
+    return world["pool_recall_bn"]

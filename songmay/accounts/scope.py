@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
+            "pool.view", "pool.manage", "pool.receive",
         }
     ),
     # The department receives gifts, keeps the ledger and the inventory.
@@ -55,13 +56,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "students.view", "students.confirm", "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
+            "pool.view", "pool.manage", "pool.receive",
         }
     ),
     Role.AREA_OFFICER: frozenset(
         {
             "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
             "students.view", "students.confirm", "students.review", "students.export",
-            "inventory.view", "allocation.view",
+            "inventory.view", "allocation.view", "pool.view",
         }
     ),
     # School staff register and correct their own pupils; the officers above them confirm.
@@ -69,7 +71,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "schools.view", "schools.change", "campaigns.view",
             "students.view", "students.add", "students.change", "students.export",
-            "inventory.view", "allocation.view", "allocation.handover",
+            "inventory.view", "allocation.view", "allocation.handover", "pool.view",
+            "pool.receive",
         }
     ),
     # A donor follows its own gifts; it never sees the inventory or the pupils.
@@ -79,7 +82,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
             "students.view", "students.export", "donations.view", "ledger.view",
-            "inventory.view", "allocation.view",
+            "inventory.view", "allocation.view", "pool.view",
         }
     ),
 }  # fmt: skip

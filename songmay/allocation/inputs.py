@@ -24,6 +24,7 @@ from songmay.areas.models import Area, AreaLevel, School
 from songmay.campaigns.models import Campaign
 from songmay.inventory.models import Device as DeviceRow
 from songmay.inventory.models import DeviceQuerySet, DeviceStatus, Warehouse
+from songmay.pool.models import TransferItem
 from songmay.students.models import Lacking, NeedQuerySet, NeedStatus
 from songmay.students.models import Need as NeedRow
 
@@ -50,10 +51,12 @@ def eligible_needs(campaign: Campaign) -> NeedQuerySet:
 
 
 def eligible_devices(campaign: Campaign) -> DeviceQuerySet:
-    """The campaign's available devices that are fit for online learning and not given."""
+    """The campaign's available devices that are fit for online learning, not given and not
+    travelling on a transfer (their place is not known until they arrive)."""
     live = Assignment.objects.filter(device_id=OuterRef("pk"), status__in=LIVE)
+    moving = TransferItem.objects.filter(device_id=OuterRef("pk"), open=True)
     return DeviceRow.objects.filter(campaign=campaign, status=DeviceStatus.AVAILABLE).filter(
-        Q(meets_minimum=True) | Q(meets_minimum__isnull=True), ~Exists(live)
+        Q(meets_minimum=True) | Q(meets_minimum__isnull=True), ~Exists(live), ~Exists(moving)
     )
 
 

@@ -22,6 +22,8 @@ from songmay.api.areas import router as areas_router
 from songmay.api.campaigns import router as campaigns_router
 from songmay.api.devices import router as devices_router
 from songmay.api.donations import donors_router, pledges_router, receipts_router
+from songmay.api.pool import router as pool_router
+from songmay.api.pool_transfers import router as pool_transfers_router
 from songmay.api.schemas import NotFound
 from songmay.api.schools import router as schools_router
 from songmay.api.students import router as students_router
@@ -100,6 +102,8 @@ api.add_router("/pledges", pledges_router)
 api.add_router("/receipts", receipts_router)
 api.add_router("/devices", devices_router)
 api.add_router("", allocation_router)
+api.add_router("/pool", pool_router)
+api.add_router("/pool", pool_transfers_router)
 
 
 def error_response(

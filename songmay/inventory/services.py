@@ -31,6 +31,7 @@ from songmay.inventory.models import (
 )
 from songmay.lib.errors import DomainError
 from songmay.lib.vietnamese import normalize_spaces
+from songmay.pool.models import TransferItem
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -474,6 +475,17 @@ def device_move(
     device = _locked(device)
     authorize(actor, "inventory.change", _area_of(device))
     _check_place(actor, device.campaign, warehouse, school)
+    if TransferItem.objects.filter(device=device, open=True).exists():
+        raise DomainError(
+            f"Thiết bị {device.asset_tag} đang nằm trên một phiếu điều chuyển; hãy nhận hoặc huỷ"
+            " phiếu đó thay vì chuyển vị trí trực tiếp.",
+            field="school",
+        )
+    if device.status == DeviceStatus.ON_LOAN:
+        raise DomainError(
+            f"Thiết bị {device.asset_tag} đang được cho mượn; hãy ghi nhận trả trước khi chuyển.",
+            field="school",
+        )
     before = _location_text(device.warehouse, device.school)
     after = _location_text(warehouse, school)
     if before == after:

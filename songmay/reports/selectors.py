@@ -14,7 +14,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -33,6 +47,7 @@ from songmay.donations.models import (
 )
 from songmay.inventory.models import Device, DeviceStatus
 from songmay.lib.money import format_vnd
+from songmay.pool.models import TransferItem
 
 # How the public sees a donor who did not agree to be named (as `Donor.public_name` does).
 ANONYMOUS_DONOR = "Nhà hảo tâm"
@@ -477,15 +492,19 @@ def donor_by_trace_token(token: str) -> Donor:
     return donor
 
 
-def _places(rows: Iterable[tuple[str, str, str, str, dt.datetime | None]]) -> list[DevicePlace]:
+def _places(
+    rows: Iterable[tuple[str, str, str, str, dt.datetime | None, str | None]],
+) -> list[DevicePlace]:
     counts: Counter[tuple[str, str, str, dt.date | None]] = Counter()
-    for kind, status, school, warehouse, handed_at in rows:
+    for kind, status, school, warehouse, handed_at, going in rows:
         handed_on = (
             timezone.localtime(handed_at).date()
             if handed_at is not None and status == DeviceStatus.HANDED_OVER
             else None
         )
-        place = school or (f"Kho: {warehouse}" if warehouse else "Chưa xếp vị trí")
+        place = school or (f"Kho: {warehouse}" if warehouse else "")
+        # A transfer carries it: where it is going (the pool's transfers), never a pupil.
+        place = place or (f"Đang vận chuyển đến {going}" if going else "Chưa xếp vị trí")
         counts[(kind, place, status, handed_on)] += 1
     return [
         DevicePlace(kind, place, str(DeviceStatus(status).label), handed_on, count)
@@ -515,19 +534,24 @@ def donor_trace(*, donor: Donor) -> DonorTrace:
         .order_by("spending__spent_on", "spending__number")
     )
     spending_ids = {funding.spending_id for funding in fundings}
-    by_origin: dict[tuple[str, int], list[tuple[str, str, str, str, dt.datetime | None]]] = (
-        defaultdict(list)
-    )
+    by_origin: dict[
+        tuple[str, int], list[tuple[str, str, str, str, dt.datetime | None, str | None]]
+    ] = defaultdict(list)
+    going = TransferItem.objects.filter(device_id=OuterRef("pk"), open=True)
     devices = (
         Device.objects.filter(
             Q(origin_donation__donor=donor) | Q(origin_purchase__spending_id__in=spending_ids)
         )
         .annotate(
-            handed_at=Max("events__at", filter=Q(events__to_status=DeviceStatus.HANDED_OVER))
+            handed_at=Max("events__at", filter=Q(events__to_status=DeviceStatus.HANDED_OVER)),
+            going=Coalesce(
+                Subquery(going.values("transfer__to_school__name")[:1]),
+                Subquery(going.values("transfer__to_warehouse__name")[:1]),
+            ),
         )
         .values_list(
             "origin_donation_id", "origin_purchase__spending_id", "kind", "status",
-            "school__name", "warehouse__name", "handed_at",
+            "school__name", "warehouse__name", "handed_at", "going",
         )
     )  # fmt: skip
     for donation_id, spending_id, *rest in devices:

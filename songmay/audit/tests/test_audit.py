@@ -21,7 +21,9 @@ from songmay.audit.services import (
 
 def service_modules():
     for module in pkgutil.walk_packages(songmay.__path__, "songmay."):
-        if module.name.endswith(".services"):
+        # services.py, and service modules such as pool/transfer_services.py; not tests.
+        last = module.name.rsplit(".", 1)[-1]
+        if last.endswith("services") and not last.startswith("test_"):
             yield importlib.import_module(module.name)
 
 
