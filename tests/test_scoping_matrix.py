@@ -1012,6 +1012,35 @@ OWN = {
     "inventory:import_confirm",
 }
 
+# Transfers through the API: the steps are refused outside the province (404) and to roles
+# that do not manage the pool (403).
+_MANAGE_ONLY = ["donor", "operator", "auditor", "area", "school"]
+API_SCOPED |= {
+    f"api:{step}_transfer": ApiCase(
+        "province_bn", "province_pt", lambda w: {"transfer_id": _transfer(w).pk},
+        method="post", forbidden=_MANAGE_ONLY,
+    )
+    for step in ("approve", "cancel")
+}  # fmt: skip
+API_SCOPED |= {
+    # Sending needs an approved transfer and closing a sent one; the insider gets the reason.
+    f"api:{step}_transfer": ApiCase(
+        "province_bn", "province_pt", lambda w: {"transfer_id": _transfer(w).pk},
+        method="post", status=400, forbidden=_MANAGE_ONLY,
+    )
+    for step in ("send", "close")
+}  # fmt: skip
+API_CREATE |= {
+    "api:request_transfer": (
+        lambda w: {
+            "campaign": w["campaign_bn"].pk,
+            "tags": [w["device_ln"].asset_tag],
+            "to_warehouse": w["warehouse_bn"].pk,
+        },
+        _MANAGE_ONLY,
+    ),
+}
+
 EXTRA: set[str] = API_PUBLIC | set(API_SCOPED) | set(API_LISTS) | set(API_CREATE) | OWN
 
 

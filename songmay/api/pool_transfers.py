@@ -1,21 +1,36 @@
-"""Transfers through the API: list and read transfers in scope, confirm arrivals by tag (a
-scanner app posts each label it reads), and the reconciling counts. The same services as the
-pages."""
+"""Transfers through the API: request, approve, send, confirm arrivals by tag (a scanner app
+posts each label it reads), close or cancel; list and read transfers in scope; the reconciling
+counts. The same services as the pages."""
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from songmay.api.donations import _campaign
 from songmay.api.schemas import ERRORS, AuthedRequest, InputSchema, NotFound, Pagination, require
+from songmay.areas.models import School
 from songmay.campaigns.models import Campaign
+from songmay.inventory.models import Warehouse
 from songmay.pool.counts import CountRow, pool_counts
 from songmay.pool.models import Transfer, TransferItem, TransferStatus
-from songmay.pool.transfer_selectors import transfer_get, transfer_items, transfer_list
-from songmay.pool.transfer_services import transfer_receive
+from songmay.pool.transfer_selectors import (
+    devices_by_tags,
+    transfer_get,
+    transfer_items,
+    transfer_list,
+)
+from songmay.pool.transfer_services import (
+    transfer_approve,
+    transfer_cancel,
+    transfer_close,
+    transfer_receive,
+    transfer_request,
+    transfer_send,
+)
 
 router = Router(tags=["Điều chuyển"])
 
@@ -103,6 +118,14 @@ class ReceiveIn(InputSchema):
     )
 
 
+class TransferIn(InputSchema):
+    campaign: int = Field(description="Mã số (id) chương trình.")
+    tags: list[str] = Field(min_length=1, description="Mã tài sản các thiết bị (cùng một nơi).")
+    to_school: str | None = Field(None, description="Mã trường nhận.")
+    to_warehouse: int | None = Field(None, description="Mã số (id) kho nhận.")
+    reason: str = ""
+
+
 class CountRowOut(Schema):
     place: str
     area: str
@@ -150,6 +173,71 @@ def receive_transfer(request: AuthedRequest, transfer_id: int, payload: ReceiveI
         actor=request.user, transfer=_transfer(request, transfer_id), tags=payload.tags
     )
     return transfer
+
+
+@router.post("/transfers", response={201: TransferDetailOut, **ERRORS}, summary="Lập phiếu")
+def request_transfer(request: AuthedRequest, payload: TransferIn) -> Status:
+    """Thiết bị phải cùng ở một nơi, sẵn sàng, không đang cho mượn hay trên phiếu khác."""
+    require(request, "pool.manage")
+    campaign = _campaign(request, payload.campaign)
+    devices, unknown = devices_by_tags(user=request.user, tags=payload.tags)
+    if unknown:
+        raise NotFound(
+            f"Không tìm thấy thiết bị {', '.join(unknown)} trong phạm vi của bạn.", field="tags"
+        )
+    school = warehouse = None
+    if payload.to_school:
+        school = (
+            request.user.scope.filter_schools(School.objects.all(), "")
+            .filter(code=payload.to_school.strip())
+            .first()
+        )
+        if school is None:
+            raise NotFound(f"Không tìm thấy trường mã “{payload.to_school}”.", field="to_school")
+    elif payload.to_warehouse is not None:
+        warehouse = (
+            request.user.scope.filter_areas(Warehouse.objects.all(), "area")
+            .filter(pk=payload.to_warehouse)
+            .first()
+        )
+        if warehouse is None:
+            raise NotFound(f"Không tìm thấy kho số {payload.to_warehouse}.", field="to_warehouse")
+    transfer = transfer_request(
+        actor=request.user, campaign=campaign, devices=devices, to_school=school,
+        to_warehouse=warehouse, reason=payload.reason,
+    )  # fmt: skip
+    return Status(201, transfer)
+
+
+def _step(request: AuthedRequest, transfer_id: int, service: Any) -> Transfer:
+    require(request, "pool.manage")
+    transfer = _transfer(request, transfer_id)
+    service(actor=request.user, transfer=transfer)
+    return transfer_get(user=request.user, pk=transfer.pk)
+
+
+@router.post("/transfers/{transfer_id}/approve", response={200: TransferDetailOut, **ERRORS},
+             summary="Duyệt phiếu")  # fmt: skip
+def approve_transfer(request: AuthedRequest, transfer_id: int) -> Transfer:
+    return _step(request, transfer_id, transfer_approve)
+
+
+@router.post("/transfers/{transfer_id}/send", response={200: TransferDetailOut, **ERRORS},
+             summary="Gửi đi")  # fmt: skip
+def send_transfer(request: AuthedRequest, transfer_id: int) -> Transfer:
+    return _step(request, transfer_id, transfer_send)
+
+
+@router.post("/transfers/{transfer_id}/close", response={200: TransferDetailOut, **ERRORS},
+             summary="Đóng phiếu (thiết bị chưa đến ghi thất lạc)")  # fmt: skip
+def close_transfer(request: AuthedRequest, transfer_id: int) -> Transfer:
+    return _step(request, transfer_id, transfer_close)
+
+
+@router.post("/transfers/{transfer_id}/cancel", response={200: TransferDetailOut, **ERRORS},
+             summary="Huỷ phiếu chưa gửi")  # fmt: skip
+def cancel_transfer(request: AuthedRequest, transfer_id: int) -> Transfer:
+    return _step(request, transfer_id, transfer_cancel)
 
 
 @router.get("/pool-counts", response={200: CountsOut, **ERRORS}, summary="Đối chiếu số lượng")

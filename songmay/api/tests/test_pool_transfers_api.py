@@ -67,3 +67,34 @@ def test_counts_reconcile_through_the_api(client, transfer_world, sent):
 def test_another_schools_staff_cannot_see_the_transfer(client, transfer_world, sent):
     response = client.get(f"{API}/transfers/{sent.pk}", **bearer(transfer_world["staff_ln"]))
     assert response.status_code == 404
+
+
+def test_an_officer_requests_approves_sends_and_closes_a_transfer(client, transfer_world):
+    w = transfer_world
+    officer = bearer(w["officer"])
+    tags = [tablet.asset_tag for tablet in w["tablets"][:2]]
+    response = client.post(
+        f"{API}/transfers",
+        {"campaign": w["campaign"].pk, "tags": tags, "to_school": w["schools"]["sondong"].code},
+        content_type="application/json", **officer,
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    pk = response.json()["id"]
+    for step, status in (("approve", "approved"), ("send", "in_transit")):
+        response = client.post(f"{API}/transfers/{pk}/{step}", **officer)
+        assert response.json()["status"] == status, response.content
+    client.post(
+        f"{API}/transfers/{pk}/receive", {"tags": tags[:1]},
+        content_type="application/json", **officer,
+    )  # fmt: skip
+    body = client.post(f"{API}/transfers/{pk}/close", **officer).json()
+    assert [item["missing"] for item in body["items"]] == [False, True]
+    # A step out of order is a 400 with the reason, and a device nobody can see a 404.
+    refused = client.post(f"{API}/transfers/{pk}/cancel", **officer)
+    assert refused.status_code == 400 and refused.json()["message"]
+    unknown = client.post(
+        f"{API}/transfers",
+        {"campaign": w["campaign"].pk, "tags": ["TB999-000001"], "to_warehouse": w["store"].pk},
+        content_type="application/json", **officer,
+    )  # fmt: skip
+    assert unknown.status_code == 404 and "TB999-000001" in unknown.json()["message"]

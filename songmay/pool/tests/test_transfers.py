@@ -272,3 +272,30 @@ def test_a_device_on_a_transfer_cannot_be_moved_by_hand_or_offered_to_allocation
     )
     transfer_cancel(actor=world["officer"], transfer=transfer)
     assert eligible_devices(world["campaign"]).filter(pk=tablet.pk).exists()
+
+
+def test_a_transfer_from_the_command_line_from_request_to_missing(transfer_world):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    world = transfer_world
+    tags = [tablet.asset_tag for tablet in world["tablets"][:2]]
+    out = io.StringIO()
+    call_command(
+        "pool", "transfer", str(world["campaign"].pk), *tags,
+        "--to-school", world["schools"]["sondong"].code, "--reason", "Học trực tuyến",
+        stdout=out,
+    )  # fmt: skip
+    transfer = Transfer.objects.get()
+    assert f"chờ duyệt: songmay pool transfer-approve {transfer.pk}" in out.getvalue()
+    for step in ("transfer-approve", "transfer-send"):
+        call_command("pool", step, str(transfer.pk), stdout=out)
+    call_command("pool", "transfer-receive", str(transfer.pk), tags[0], stdout=out)
+    assert "đã nhận 1/2 thiết bị" in out.getvalue()
+    with pytest.raises(CommandError, match="TB"):
+        call_command("pool", "transfer-receive", str(transfer.pk), "TB999-999999", stdout=out)
+    call_command("pool", "transfer-close", str(transfer.pk), stdout=out)
+    assert f"1 thiết bị thất lạc: {tags[1]}." in out.getvalue()
+    with pytest.raises(CommandError, match="Không có phiếu điều chuyển mã số 999"):
+        call_command("pool", "transfer-cancel", "999")

@@ -6,6 +6,11 @@
     songmay pool overdue [--all]
     songmay pool remind            # daily from cron; one e-mail per school per interval
     songmay pool recall 3 --due 31/05/2022 --reason "Kết thúc năm học"
+    songmay pool transfer 3 TB001-000001 TB001-000002 --to-school 24720101 --reason "…"
+    songmay pool transfer-approve 12      # then transfer-send 12
+    songmay pool transfer-receive 12 TB001-000001 TB001-000002
+    songmay pool transfer-close 12        # what did not arrive is marked missing
+    songmay pool transfer-cancel 12
 
 One command with subcommands rather than several: they share the device and date parsing and
 `--user`. Without `--user` the command acts as the system (no scope limit), as other commands.
@@ -26,9 +31,17 @@ from songmay.areas.models import School
 from songmay.campaigns.models import Campaign
 from songmay.inventory.models import Condition, Device, Warehouse
 from songmay.lib.errors import DomainError
-from songmay.pool.models import Loan, LoanStatus
+from songmay.pool.models import Loan, LoanStatus, Transfer
 from songmay.pool.selectors import loan_list
 from songmay.pool.services import loan_out, loan_return, recall_start, remind_overdue
+from songmay.pool.transfer_services import (
+    transfer_approve,
+    transfer_cancel,
+    transfer_close,
+    transfer_receive,
+    transfer_request,
+    transfer_send,
+)
 from songmay.students.models import Need
 
 
@@ -50,7 +63,8 @@ def _device(code: str) -> Device:
 class Command(BaseCommand):
     help = (
         "Kho dùng chung: cho mượn (lend), ghi nhận trả (return), liệt kê lượt mượn quá hạn"
-        " (overdue), gửi thư nhắc trả (remind) và gửi đề nghị thu hồi (recall). Ngày viết"
+        " (overdue), gửi thư nhắc trả (remind), gửi đề nghị thu hồi (recall) và điều chuyển"
+        " (transfer, transfer-approve/-send/-receive/-close/-cancel). Ngày viết"
         " dd/mm/yyyy. Chạy với quyền hệ thống, hoặc của tài khoản --user."
     )
 
@@ -78,6 +92,25 @@ class Command(BaseCommand):
         recall.add_argument("campaign", type=int, help="mã số (id) chương trình")
         recall.add_argument("--due", required=True, help="hạn trả, dd/mm/yyyy")
         recall.add_argument("--reason", required=True)
+        transfer = sub.add_parser("transfer", help="lập phiếu điều chuyển thiết bị")
+        transfer.add_argument("campaign", type=int, help="mã số (id) chương trình")
+        transfer.add_argument("devices", nargs="+", help="mã tài sản, số serial hoặc IMEI")
+        to = transfer.add_mutually_exclusive_group(required=True)
+        to.add_argument("--to-school", help="mã trường nhận")
+        to.add_argument("--to-warehouse", type=int, help="mã số (id) kho nhận")
+        transfer.add_argument("--reason", default="")
+        for step, text in (
+            ("approve", "duyệt phiếu điều chuyển"),
+            ("send", "gửi đi: thiết bị rời nơi gửi"),
+            ("close", "đóng phiếu; thiết bị chưa đến được ghi thất lạc"),
+            ("cancel", "huỷ phiếu chưa gửi"),
+        ):
+            sub.add_parser(f"transfer-{step}", help=text).add_argument(
+                "transfer", type=int, help="mã số (id) phiếu"
+            )
+        receive = sub.add_parser("transfer-receive", help="xác nhận thiết bị đã đến")
+        receive.add_argument("transfer", type=int, help="mã số (id) phiếu")
+        receive.add_argument("tags", nargs="+", help="mã tài sản hoặc địa chỉ trong mã QR")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = None
@@ -85,7 +118,7 @@ class Command(BaseCommand):
             actor = User.objects.filter(username=options["user"], is_active=True).first()
             if actor is None:
                 raise CommandError(f"Không có tài khoản “{options['user']}”.")
-        action = getattr(self, f"_{options['action']}")
+        action = getattr(self, "_" + options["action"].replace("-", "_"))
         try:
             action(actor, options)
         except DomainError as error:
@@ -171,3 +204,60 @@ class Command(BaseCommand):
             f"Đã gửi đề nghị thu hồi {recall.items.count()} thiết bị, hạn trả"
             f" {recall.due_on:%d/%m/%Y} (đợt thu hồi số {recall.pk})."
         )
+
+    def _transfer(self, actor: User | None, options: dict[str, Any]) -> None:
+        campaign = Campaign.objects.select_related("area").filter(pk=options["campaign"]).first()
+        if campaign is None:
+            raise CommandError(f"Không có chương trình số {options['campaign']}.")
+        school = warehouse = None
+        if options["to_school"]:
+            school = School.objects.filter(code=options["to_school"].strip()).first()
+            if school is None:
+                raise CommandError(f"Không có trường mã “{options['to_school']}”.")
+        else:
+            warehouse = Warehouse.objects.filter(pk=options["to_warehouse"]).first()
+            if warehouse is None:
+                raise CommandError(f"Không có kho số {options['to_warehouse']}.")
+        transfer = transfer_request(
+            actor=actor, campaign=campaign, devices=[_device(c) for c in options["devices"]],
+            to_school=school, to_warehouse=warehouse, reason=options["reason"],
+        )  # fmt: skip
+        self.stdout.write(
+            f"Đã lập {transfer} (mã số {transfer.pk}) với {transfer.items.count()} thiết bị;"
+            f" chờ duyệt: songmay pool transfer-approve {transfer.pk}."
+        )
+
+    def _transfer_of(self, options: dict[str, Any]) -> Transfer:
+        transfer = Transfer.objects.filter(pk=options["transfer"]).first()
+        if transfer is None:
+            raise CommandError(f"Không có phiếu điều chuyển mã số {options['transfer']}.")
+        return transfer
+
+    def _transfer_approve(self, actor: User | None, options: dict[str, Any]) -> None:
+        transfer = transfer_approve(actor=actor, transfer=self._transfer_of(options))
+        self.stdout.write(f"Đã duyệt {transfer}; gửi đi: songmay pool transfer-send {transfer.pk}.")
+
+    def _transfer_send(self, actor: User | None, options: dict[str, Any]) -> None:
+        transfer = transfer_send(actor=actor, transfer=self._transfer_of(options))
+        self.stdout.write(f"{transfer}: {transfer.items.count()} thiết bị đang vận chuyển.")
+
+    def _transfer_receive(self, actor: User | None, options: dict[str, Any]) -> None:
+        transfer = transfer_receive(
+            actor=actor, transfer=self._transfer_of(options), tags=options["tags"]
+        )
+        arrived = transfer.items.filter(received_at__isnull=False).count()
+        self.stdout.write(
+            f"{transfer}: đã nhận {arrived}/{transfer.items.count()} thiết bị"
+            f" ({transfer.get_status_display().lower()})."
+        )
+
+    def _transfer_close(self, actor: User | None, options: dict[str, Any]) -> None:
+        missing = transfer_close(actor=actor, transfer=self._transfer_of(options))
+        tags = ", ".join(device.asset_tag for device in missing)
+        self.stdout.write(
+            f"Đã đóng phiếu; {len(missing)} thiết bị thất lạc" + (f": {tags}." if tags else ".")
+        )
+
+    def _transfer_cancel(self, actor: User | None, options: dict[str, Any]) -> None:
+        transfer = transfer_cancel(actor=actor, transfer=self._transfer_of(options))
+        self.stdout.write(f"Đã huỷ {transfer}.")
