@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -219,6 +220,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# Map tiles for the dead spot map, e.g. https://tile.example.vn/{z}/{x}/{y}.png; empty: no
+# tiles, the points are drawn on a plain background. Its host is the only one allowed images.
+SONGMAY_MAP_TILES = os.environ.get("SONGMAY_MAP_TILES", "").strip()
+SONGMAY_MAP_ATTRIBUTION = os.environ.get("SONGMAY_MAP_ATTRIBUTION", "")
+if SONGMAY_MAP_TILES:
+    _tiles = urlsplit(SONGMAY_MAP_TILES.replace("{s}", "*"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8

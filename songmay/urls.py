@@ -13,6 +13,7 @@ urlpatterns = [
     path("donations/", include("songmay.donations.urls")),
     path("inventory/", include("songmay.inventory.urls")),
     path("allocation/", include("songmay.allocation.urls")),
+    path("connectivity/", include("songmay.connectivity.urls")),
     path("pool/", include("songmay.pool.urls")),
     path("public/", include("songmay.reports.urls")),
     path("audit/", include("songmay.audit.urls")),

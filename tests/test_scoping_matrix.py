@@ -427,6 +427,94 @@ LISTS |= {
 PERSONAL_OR_FORMS |= {"pool:loan_create": CHANGE, "pool:recall_create": CHANGE}
 
 
+# Dead spots (helpers _dead_spot, _dead_spot_evidence at the end): an area's officers and
+# school staff see its dead spots, an operator only those it is responsible for.
+_SPOT_CHANGE = ["donor", "operator", "auditor", "school"]
+SCOPED |= {
+    "connectivity:dead_spot_detail": Case(
+        "area_ln", "area_sd", lambda w: {"pk": _dead_spot(w).pk}, forbidden=["donor"]
+    ),
+    "connectivity:dead_spot_edit": Case(
+        "area_ln", "area_sd", lambda w: {"pk": _dead_spot(w).pk}, forbidden=_SPOT_CHANGE
+    ),
+    "connectivity:dead_spot_status": Case(
+        "area_ln", "area_sd", lambda w: {"pk": _dead_spot(w).pk}, method="post", status=302,
+        forbidden=["donor", "auditor", "school"],
+    ),
+    "connectivity:dead_spot_evidence": Case(
+        "area_ln", "area_sd",
+        lambda w: _dead_spot_evidence(w),  # noqa: PLW0108 - defined at the end
+        forbidden=["donor"],
+    ),
+}  # fmt: skip
+LISTS |= {
+    name: (
+        "area_ln", "area_sd",
+        lambda w: reverse("connectivity:dead_spot_detail", args=[_dead_spot(w).pk]), ["donor"],
+    )
+    for name in ("connectivity:dead_spot_list", "connectivity:dead_spot_map")
+}  # fmt: skip
+PERSONAL_OR_FORMS |= {
+    "connectivity:dead_spot_create": _SPOT_CHANGE,
+    "connectivity:dead_spot_import": _SPOT_CHANGE,
+    "connectivity:dead_spot_import_template": _SPOT_CHANGE,
+}
+
+# Data packages and broadband (helpers _conn_need, _support, _broadband, _package_batch at the
+# end). The world's operator user works for `Operator.objects.first()` (MobiFone); the batch in
+# _package_batch is Viettel's, so that operator gets 404 for it.
+SCOPED |= {
+    **{
+        f"connectivity:{name}": Case(
+            "school_ln", "school_sd", lambda w: {"need_pk": _conn_need(w).pk},
+            forbidden=["donor", "operator", "auditor"],
+        )
+        for name in ("package_request", "broadband_create")
+    },
+    "connectivity:broadband_edit": Case(
+        "operator", "school_sd", lambda w: {"pk": _broadband(w).pk}, forbidden=["donor", "auditor"]
+    ),
+    "connectivity:batch_download": Case(
+        "admin", "operator", lambda w: {"pk": _package_batch(w).pk, "fmt": "csv"},
+        forbidden=["donor", "auditor", "school", "area", "province_bn"],
+    ),
+}  # fmt: skip
+LISTS |= {
+    "connectivity:support_list": (
+        "school_ln", "school_sd", lambda w: _support(w).need.student.full_name, ["donor"]
+    ),
+    "connectivity:broadband_list": (
+        "operator", "school_sd", lambda w: _broadband(w).address, ["donor"]
+    ),
+}  # fmt: skip
+PERSONAL_OR_FORMS |= {
+    "connectivity:package_list": ["donor"],
+    "connectivity:package_create": ["donor", "operator", "auditor", "school"],
+    "connectivity:exchange": ["donor", "auditor", "school", "area", "province_bn"],
+}
+# The package catalogue holds no personal data: every officer who may change it sees all of it.
+SHARED_OBJECTS: dict[str, Case] = {
+    "connectivity:package_edit": Case(
+        "province_bn", "", lambda w: {"pk": _package(w, "viettel").pk},
+        forbidden=["donor", "operator", "auditor", "school"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_OBJECTS))
+def test_shared_objects_are_refused_to_roles_without_the_feature(name, world, client):
+    case = SHARED_OBJECTS[name]
+    url = reverse(name, kwargs=case.kwargs(world))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(world["users"][case.insider])
+    assert client.get(url).status_code == case.status
+    for role in case.forbidden:
+        client.force_login(world["users"][role])
+        assert client.get(url).status_code == 403, role
+
+
 @pytest.fixture
 def world(place, make_user):
     from songmay.accounts.services import api_token_create
@@ -1041,7 +1129,53 @@ API_CREATE |= {
     ),
 }
 
+# Dead spots through the API: an operator's system uses these with its token.
+API_SCOPED |= {
+    "api:get_dead_spot": ApiCase(
+        "area_ln", "area_sd", lambda w: {"dead_spot_id": _dead_spot(w).pk}, forbidden=["donor"]
+    ),
+    "api:change_dead_spot_status": ApiCase(
+        "area_ln", "area_sd", lambda w: {"dead_spot_id": _dead_spot(w).pk}, method="post",
+        body=lambda w: {"status": "surveyed", "comment": "Ma Trận"},
+        forbidden=["donor", "auditor", "school"],
+    ),
+}  # fmt: skip
+API_LISTS |= {
+    "api:list_dead_spots": ("area_ln", "area_sd", lambda w: _dead_spot(w).village, ["donor"]),
+}
+API_CREATE |= {
+    "api:report_dead_spot": (
+        lambda w: {"area": w["lucngan"].code, "village": "Thôn API", "reported_on": _today()},
+        ["donor", "operator", "auditor", "school"],
+    ),
+}
+OWN |= {"connectivity:dead_spot_import_confirm"}
+
+# Package requests and broadband through the API (an operator's own system with its token).
+_NOT_OPERATE = ["donor", "auditor", "school", "area", "province_bn"]
+API_SCOPED |= {
+    "api:update_broadband_request": ApiCase(
+        "operator", "school_sd", lambda w: {"request_id": _broadband(w).pk}, method="post",
+        body=lambda w: {"status": "accepted"}, forbidden=["donor", "auditor"],
+    ),
+}  # fmt: skip
+API_LISTS |= {
+    "api:list_package_supports": (
+        "operator", "school_sd", lambda w: f'"id": {_support(w).pk},', ["donor"]
+    ),
+    "api:list_broadband_requests": (
+        "operator", "school_sd", lambda w: _broadband(w).address, ["donor"]
+    ),
+}  # fmt: skip
+API_CREATE |= {
+    "api:export_package_batch": (lambda w: {}, _NOT_OPERATE),
+    "api:post_package_results": (
+        lambda w: {"results": [{"request_id": 1, "result": "failed", "reason": "x"}]}, _NOT_OPERATE
+    ),
+}  # fmt: skip
+
 EXTRA: set[str] = API_PUBLIC | set(API_SCOPED) | set(API_LISTS) | set(API_CREATE) | OWN
+EXTRA |= set(SHARED_OBJECTS)
 
 
 @pytest.fixture
@@ -1225,3 +1359,116 @@ def _pool_recall(world):
             reason="Thu hồi Ma Trận cuối năm",
         )  # fmt: skip
     return world["pool_recall_bn"]
+
+
+def _dead_spot(world):
+    """A dead spot in Lục Ngạn that the world's operator is responsible for (made once)."""
+    if "dead_spot_ln" not in world:
+        import datetime as dt
+        from decimal import Decimal
+
+        from songmay.connectivity.services import DeadSpotData, dead_spot_report
+
+        world["dead_spot_ln"] = dead_spot_report(
+            actor=None,
+            data=DeadSpotData(
+                area=world["lucngan"], village="Thôn Ma Trận", reported_on=dt.date(2021, 9, 15),
+                latitude=Decimal("21.38"), longitude=Decimal("106.56"),
+                operator=world["users"]["operator"].operator,
+            ),
+        )  # fmt: skip
+    return world["dead_spot_ln"]
+
+
+def _dead_spot_evidence(world):
+    """The address of _dead_spot's photo of the new mast."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from songmay.connectivity.services import dead_spot_status_change
+
+    spot = _dead_spot(world)
+    photo = SimpleUploadedFile("tram.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    dead_spot_status_change(actor=None, dead_spot=spot, status="surveyed", evidence=photo)
+    return {"pk": spot.pk, "event_pk": spot.events.exclude(evidence="").get().pk}
+
+
+def _conn_need(world, name="Trần Thị Kết Nối"):
+    """A pupil of school_ln lacking connectivity in campaign_bn (made once per name)."""
+    key = f"conn_need_{name}"
+    if key not in world:
+        import datetime as dt
+
+        from songmay.students.services import StudentData, student_register
+
+        world[key] = student_register(
+            actor=None, campaign=world["campaign_bn"], school=world["school_ln"],
+            data=StudentData(
+                full_name=name, date_of_birth=dt.date(2012, 6, 7), level="primary",
+                lacking="connectivity",
+            ),
+        )  # fmt: skip
+    return world[key]
+
+
+def _package(world, code):
+    """A data package of the operator `code` (made once)."""
+    key = f"package_{code}"
+    if key not in world:
+        from decimal import Decimal
+
+        from songmay.connectivity.models import Operator
+        from songmay.connectivity.package_services import PackageData, package_create
+
+        world[key] = package_create(
+            actor=None,
+            data=PackageData(
+                operator=Operator.objects.get(code=code), name="Gói Ma Trận",
+                data_gb_per_month=Decimal(4), months=12, price=70_000, free=True,
+            ),
+        )  # fmt: skip
+    return world[key]
+
+
+def _support(world):
+    """_conn_need's package request to the world operator user's own operator (made once)."""
+    if "support_ln" not in world:
+        from django.utils import timezone
+
+        from songmay.connectivity.package_services import support_request
+
+        world["support_ln"] = support_request(
+            actor=None, need=_conn_need(world),
+            package=_package(world, world["users"]["operator"].operator.code),
+            phone="0983934091", consent_given=True, consent_on=timezone.localdate(),
+        )  # fmt: skip
+    return world["support_ln"]
+
+
+def _broadband(world):
+    """A free installation asked of the world operator user's operator for _conn_need."""
+    if "broadband_ln" not in world:
+        from songmay.connectivity.package_services import broadband_request
+
+        world["broadband_ln"] = broadband_request(
+            actor=None, need=_conn_need(world), operator=world["users"]["operator"].operator,
+            kind="free_installation", address="Thôn Ma Trận Cáp Quang", phone="0983934091",
+        )  # fmt: skip
+    return world["broadband_ln"]
+
+
+def _package_batch(world):
+    """A batch of another operator than the world operator user's (made once)."""
+    if "package_batch" not in world:
+        from django.utils import timezone
+
+        from songmay.connectivity.models import Operator
+        from songmay.connectivity.package_services import batch_export, support_request
+
+        other = Operator.objects.exclude(pk=world["users"]["operator"].operator_id).first()
+        support_request(
+            actor=None, need=_conn_need(world, "Trần Văn Lô Khác"),
+            package=_package(world, other.code), phone="0912345678", consent_given=True,
+            consent_on=timezone.localdate(),
+        )  # fmt: skip
+        world["package_batch"] = batch_export(actor=None, operator=other)
+    return world["package_batch"]

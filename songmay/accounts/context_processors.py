@@ -16,6 +16,7 @@ MENU = [
     ("inventory.view", "inventory:device_list", gettext_noop("Thiết bị")),
     ("allocation.view", "allocation:assignment_list", gettext_noop("Phân bổ")),
     ("pool.view", "pool:loan_list", gettext_noop("Kho dùng chung")),
+    ("connectivity.view", "connectivity:dead_spot_list", gettext_noop("Kết nối")),
     ("schools.view", "areas:school_list", gettext_noop("Trường học")),
     ("areas.view", "areas:area_list", gettext_noop("Địa bàn")),
     ("users.view", "accounts:user_list", gettext_noop("Người dùng")),

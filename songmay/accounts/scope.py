@@ -45,7 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
-            "pool.view", "pool.manage", "pool.receive",
+            "pool.view", "pool.manage", "pool.receive", "connectivity.view",
+            "connectivity.change", "connectivity.request", "connectivity.operate",
         }
     ),
     # The department receives gifts, keeps the ledger and the inventory.
@@ -56,14 +57,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "students.view", "students.confirm", "students.review", "students.export",
             "donations.view", "donations.change", "ledger.view", "inventory.view",
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
-            "pool.view", "pool.manage", "pool.receive",
+            "pool.view", "pool.manage", "pool.receive", "connectivity.view",
+            "connectivity.change", "connectivity.request",
         }
     ),
     Role.AREA_OFFICER: frozenset(
         {
             "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
             "students.view", "students.confirm", "students.review", "students.export",
-            "inventory.view", "allocation.view", "pool.view",
+            "inventory.view", "allocation.view", "pool.view", "connectivity.view",
+            "connectivity.change", "connectivity.request",
         }
     ),
     # School staff register and correct their own pupils; the officers above them confirm.
@@ -72,17 +75,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "schools.view", "schools.change", "campaigns.view",
             "students.view", "students.add", "students.change", "students.export",
             "inventory.view", "allocation.view", "allocation.handover", "pool.view",
-            "pool.receive",
+            "pool.receive", "connectivity.view", "connectivity.request",
         }
     ),
     # A donor follows its own gifts; it never sees the inventory or the pupils.
     Role.DONOR: frozenset({"campaigns.view", "donations.view"}),
-    Role.OPERATOR: frozenset({"campaigns.view"}),
+    # An operator works on its own dead spots and its own pupils' package requests only.
+    Role.OPERATOR: frozenset({"campaigns.view", "connectivity.view", "connectivity.operate"}),
     Role.AUDITOR: frozenset(
         {
             "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
             "students.view", "students.export", "donations.view", "ledger.view",
-            "inventory.view", "allocation.view", "pool.view",
+            "inventory.view", "allocation.view", "pool.view", "connectivity.view",
         }
     ),
 }  # fmt: skip
@@ -202,6 +206,20 @@ class Scope:
         if self.area_path is None or self.role not in (Role.PROVINCE_OFFICER, Role.AUDITOR):
             return qs.none()
         return qs.filter(campaign__area__path__startswith=self.area_path)
+
+    def filter_dead_spots(self, qs: Q_T) -> Q_T:
+        """Dead spots in the area (a school sees its commune's); an operator sees its own."""
+        if self.is_national:
+            return qs
+        if self.role == Role.OPERATOR:
+            return qs.filter(operator_id=self.operator_id)
+        return self._within(qs, "area")
+
+    def filter_connectivity(self, qs: Q_T, school_field: str) -> Q_T:
+        """Package and broadband requests: by the pupil's school, or the operator's own."""
+        if self.role == Role.OPERATOR:
+            return qs.filter(operator_id=self.operator_id)
+        return self.filter_schools(qs, school_field)
 
     def filter_devices(self, qs: Q_T) -> Q_T:
         """Devices at a school or store in the area, or held by a campaign of the province."""

@@ -20,8 +20,10 @@ from songmay.accounts.models import ApiToken, User
 from songmay.api.allocation import router as allocation_router
 from songmay.api.areas import router as areas_router
 from songmay.api.campaigns import router as campaigns_router
+from songmay.api.dead_spots import router as dead_spots_router
 from songmay.api.devices import router as devices_router
 from songmay.api.donations import donors_router, pledges_router, receipts_router
+from songmay.api.packages import router as packages_router
 from songmay.api.pool import router as pool_router
 from songmay.api.pool_transfers import router as pool_transfers_router
 from songmay.api.schemas import NotFound
@@ -101,9 +103,11 @@ api.add_router("/donors", donors_router)
 api.add_router("/pledges", pledges_router)
 api.add_router("/receipts", receipts_router)
 api.add_router("/devices", devices_router)
+api.add_router("/dead-spots", dead_spots_router)
 api.add_router("", allocation_router)
 api.add_router("/pool", pool_router)
 api.add_router("/pool", pool_transfers_router)
+api.add_router("/connectivity", packages_router)
 
 
 def error_response(

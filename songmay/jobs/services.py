@@ -103,6 +103,18 @@ JOB_KINDS: dict[str, JobKind] = {
         permission="inventory.change",
         done_url="inventory:device_list",
     ),
+    "dead_spots.preview": JobKind(
+        label="Kiểm tra tệp danh sách điểm lõm sóng",
+        runner="songmay.connectivity.importing.run_dead_spot_preview",
+        permission="connectivity.change",
+        confirm_url="connectivity:dead_spot_import_confirm",
+    ),
+    "dead_spots.import": JobKind(
+        label="Nhập danh sách điểm lõm sóng",
+        runner="songmay.connectivity.importing.run_dead_spot_import",
+        permission="connectivity.change",
+        done_url="connectivity:dead_spot_list",
+    ),
 }
 
 
