@@ -31,6 +31,7 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "can_change": request.user.scope.may("campaigns.change"),
+            "connectivity": selectors.connectivity_indicators(campaign),
         },
     )
 

@@ -25,6 +25,7 @@ from songmay.connectivity.models import (
     Operator,
     SupportStatus,
 )
+from songmay.connectivity.selectors import dead_spot_of
 from songmay.lib.errors import DomainError
 from songmay.lib.phones import InvalidMobile, InvalidPhone, parse_mobile, parse_phone
 from songmay.lib.spreadsheet import RowError
@@ -158,6 +159,14 @@ def support_request(
         raise DomainError("Hồ sơ này đã rút khỏi chương trình.")
     if not package.active:
         raise DomainError("Gói cước này không còn áp dụng; hãy chọn gói khác.", field="package")
+    spot = dead_spot_of(need.student)
+    if spot is not None:
+        state = spot.get_status_display().lower()
+        raise DomainError(
+            f"Em ở {spot}, một điểm lõm sóng chưa được phủ sóng ({state}): gói cước chưa dùng"
+            " được cho đến khi được phủ sóng. Hãy theo dõi điểm lõm sóng này, hoặc đề nghị"
+            " Internet cố định."
+        )
     try:
         e164 = parse_mobile(phone)
     except InvalidMobile as error:

@@ -11,7 +11,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from songmay.connectivity.models import DeadSpot, DeadSpotEvent, DeadSpotQuerySet, Operator
+from songmay.connectivity.models import (
+    DeadSpot,
+    DeadSpotEvent,
+    DeadSpotQuerySet,
+    DeadSpotStatus,
+    Operator,
+)
 from songmay.connectivity.services import DONE
 from songmay.lib.vietnamese import fold
 from songmay.students.models import Student
@@ -72,6 +78,19 @@ def affected_pupils(dead_spot: DeadSpot) -> list[Student]:
         .only("pk", "full_name", "village", "date_of_birth", "sort_key")
     )
     return [student for student in candidates if fold(student.village) == key]
+
+
+def dead_spot_of(student: Student) -> DeadSpot | None:
+    """The uncovered dead spot where the pupil lives, if any: no package can reach it yet."""
+    if not student.village or student.commune_id is None:
+        return None
+    key = fold(student.village)
+    for spot in DeadSpot.objects.filter(area_id=student.commune_id).exclude(
+        status__in=[DeadSpotStatus.COVERED, DeadSpotStatus.VERIFIED]
+    ):
+        if fold(spot.village) == key:
+            return spot
+    return None
 
 
 def visible_pupils(*, user: User, pupils: list[Student]) -> list[Student]:

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.audit.models import AuditEntry
 from songmay.audit.services import export_record
+from songmay.connectivity.models import LIVE_SUPPORT
+from songmay.connectivity.selectors import dead_spot_of
 from songmay.forms import show_domain_error
 from songmay.lib.errors import DomainError
 from songmay.lib.phones import display_phone
@@ -44,8 +46,14 @@ def need_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         | Q(target_type="students.student", target_id=str(need.student_id))
     ).order_by("-created_at")[:50]
     scope = request.user.scope
+    # A pupil in an uncovered dead spot cannot use a data package yet: say so, offer none.
+    connectivity = scope.may("connectivity.view")
+    dead_spot = dead_spot_of(need.student) if connectivity else None
+    # One live package per pupil: no second request while one is requested or active.
+    live_package = connectivity and need.data_supports.filter(status__in=LIVE_SUPPORT).exists()
     return render(request, "students/need_detail.html", {
-        "need": need, "student": need.student, "history": history,
+        "need": need, "student": need.student, "history": history, "dead_spot": dead_spot,
+        "live_package": live_package,
         "merged": Student.objects.filter(merged_into=need.student),
         "can_change": scope.may("students.change"), "can_confirm": scope.may("students.confirm"),
         "withdraw_form": WithdrawForm(),

@@ -294,3 +294,60 @@ def test_the_map_uses_the_configured_tile_server(spot_world, client, settings):
     block = page.split('id="dead-spot-data" type="application/json">', 1)[1].split("</script>")[0]
     assert json.loads(block)["tiles"] == settings.SONGMAY_MAP_TILES
     assert "không có nền bản đồ" not in page
+
+
+def test_a_pupil_in_an_uncovered_dead_spot_is_not_offered_a_package_until_covered(
+    spot_world, client
+):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from songmay.connectivity.models import DataPackage
+    from songmay.connectivity.package_services import support_request
+    from songmay.connectivity.services import dead_spot_status_change
+    from songmay.lib.errors import DomainError
+
+    w = spot_world
+    package = DataPackage.objects.create(
+        operator=w["operators"]["viettel"], name="Học trực tuyến", months=6,
+        data_gb_per_month=Decimal(4), price=0, free=True,
+    )  # fmt: skip
+    request = {
+        "actor": w["users"]["school_ln"], "need": w["need"], "package": package,
+        "phone": "0983934091", "consent_given": True, "consent_on": dt.date(2021, 9, 20),
+    }  # fmt: skip
+    with pytest.raises(DomainError, match="chưa được phủ sóng"):
+        support_request(**request)
+    client.force_login(w["users"]["school_ln"])
+    page = client.get(reverse("students:detail", args=[w["need"].pk])).content.decode()
+    assert "chưa thể hỗ trợ gói cước cho đến khi được phủ sóng" in page
+    assert reverse("connectivity:package_request", args=[w["need"].pk]) not in page
+    dead_spot_status_change(
+        actor=w["users"]["province"], dead_spot=w["spot_ln"], status="covered",
+        comment="Trạm 4G mới đã phát sóng",
+    )  # fmt: skip
+    assert support_request(**request).status == "requested"
+    page = client.get(reverse("students:detail", args=[w["need"].pk])).content.decode()
+    assert "chưa thể hỗ trợ gói cước" not in page
+
+
+def test_the_campaign_page_counts_dead_spots_covered(spot_world, client):
+    from django.urls import reverse
+
+    from songmay.connectivity.services import dead_spot_status_change
+
+    w = spot_world
+    campaign = w["need"].campaign
+    client.force_login(w["users"]["province"])
+    url = reverse("campaigns:detail", args=[campaign.pk])
+    assert (
+        '<div class="stat">0/2</div>điểm lõm sóng đã được phủ sóng'
+        in client.get(url).content.decode()
+    )
+    dead_spot_status_change(
+        actor=w["users"]["province"], dead_spot=w["spot_sd"], status="covered",
+        comment="Đã phát sóng",
+    )  # fmt: skip
+    assert '<div class="stat">1/2</div>' in client.get(url).content.decode()
