@@ -1096,8 +1096,7 @@ OWN = {
     "jobs:detail",
     "jobs:errors_xlsx",
     "jobs:errors_sheet",
-    "students:import_confirm",
-    "inventory:import_confirm",
+    "jobs:confirm",
 }
 
 # Transfers through the API: the steps are refused outside the province (404) and to roles
@@ -1149,7 +1148,6 @@ API_CREATE |= {
         ["donor", "operator", "auditor", "school"],
     ),
 }
-OWN |= {"connectivity:dead_spot_import_confirm"}
 
 # Package requests and broadband through the API (an operator's own system with its token).
 _NOT_OPERATE = ["donor", "auditor", "school", "area", "province_bn"]

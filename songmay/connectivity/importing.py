@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import IntegrityError
 
 from songmay.areas.models import Area
-from songmay.audit.services import audited
 from songmay.connectivity.models import Operator, Technology
 from songmay.connectivity.services import (
     DeadSpotData,
@@ -21,7 +20,7 @@ from songmay.connectivity.services import (
     dead_spots_import,
     existing_villages,
 )
-from songmay.jobs.models import Job, JobStatus
+from songmay.jobs.models import Job
 from songmay.jobs.services import JobOutcome, job_start
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import (
@@ -369,34 +368,6 @@ def run_dead_spot_import(job: Job, progress: JobProgress) -> JobOutcome:
 def dead_spot_import_start(*, actor: User, file_name: str, payload: bytes) -> Job:
     """Upload a dead spot list: start the preview job that checks it."""
     return job_start(actor=actor, kind="dead_spots.preview", file_name=file_name, payload=payload)
-
-
-@audited
-def dead_spot_import_confirm(*, actor: User, preview: Job) -> Job:
-    """Confirm a checked file: start the job that writes it, from the file the preview kept."""
-    preview = Job.objects.select_for_update().get(pk=preview.pk)
-    if preview.kind != "dead_spots.preview" or preview.created_by_id != actor.pk:
-        raise DomainError("Chỉ người tải tệp lên mới xác nhận nhập được tệp đó.")
-    if preview.status != JobStatus.SUCCEEDED:
-        raise DomainError("Tệp này chưa kiểm tra xong hoặc còn lỗi; chưa thể nhập.")
-    if preview.summary.get("confirmed_job"):
-        raise DomainError(
-            f"Tệp này đã được xác nhận nhập (tác vụ #{preview.summary['confirmed_job']})."
-        )
-    payload = bytes(preview.payload)
-    if not payload:
-        raise DomainError("Tệp đã không còn được lưu. Hãy tải lên lại.")
-    job = job_start(
-        actor=actor,
-        kind="dead_spots.import",
-        file_name=preview.file_name,
-        payload=payload,
-        params={"preview": preview.pk},
-    )
-    Job.objects.filter(pk=preview.pk).update(
-        payload=b"", summary={**preview.summary, "confirmed_job": job.pk, "file_kept": False}
-    )
-    return job
 
 
 # ---------------------------------------------------------------------------- template

@@ -14,11 +14,6 @@ urlpatterns: list = [
         views.dead_spot_import_template,
         name="dead_spot_import_template",
     ),
-    path(
-        "dead-spots/import/<int:job_pk>/confirm/",
-        views.dead_spot_import_confirm,
-        name="dead_spot_import_confirm",
-    ),
     path("dead-spots/<int:pk>/", views.dead_spot_detail, name="dead_spot_detail"),
     path("dead-spots/<int:pk>/edit/", views.dead_spot_edit, name="dead_spot_edit"),
     path("dead-spots/<int:pk>/status/", views.dead_spot_status, name="dead_spot_status"),

@@ -26,11 +26,7 @@ from songmay.connectivity.importing import (
     dead_spot_import_start,
     template_xlsx,
 )
-from songmay.connectivity.importing import (
-    dead_spot_import_confirm as import_confirm,
-)
 from songmay.forms import show_domain_error
-from songmay.jobs import selectors as job_selectors
 from songmay.lib.errors import DomainError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -166,15 +162,3 @@ def dead_spot_import_template(request: AuthenticatedRequest) -> HttpResponse:
     response = HttpResponse(template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="mau-diem-lom-song.xlsx"'
     return response
-
-
-@require_POST
-@requires("connectivity.change")
-def dead_spot_import_confirm(request: AuthenticatedRequest, job_pk: int) -> HttpResponse:
-    preview = job_selectors.job_get(user=request.user, pk=job_pk)
-    try:
-        job = import_confirm(actor=request.user, preview=preview)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("jobs:detail", pk=preview.pk)
-    return redirect("jobs:detail", pk=job.pk)

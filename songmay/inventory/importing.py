@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import IntegrityError
 
 from songmay.areas.models import School
-from songmay.audit.services import audited
 from songmay.campaigns.models import Campaign
 from songmay.donations.models import Donation, DonationKind
 from songmay.inventory.models import Condition, Device, DeviceKind, Warehouse
@@ -28,7 +27,7 @@ from songmay.inventory.services import (
     devices_register,
     duplicates_in_database,
 )
-from songmay.jobs.models import Job, JobStatus
+from songmay.jobs.models import Job
 from songmay.jobs.services import JobOutcome, job_start
 from songmay.lib import legacy_text
 from songmay.lib.errors import DomainError
@@ -719,34 +718,6 @@ def device_import_start(
         payload=payload,
         params=target.params(),
     )
-
-
-@audited
-def device_import_confirm(*, actor: User, preview: Job) -> Job:
-    """Confirm a checked file: start the job that writes it, from the file the preview kept."""
-    preview = Job.objects.select_for_update().get(pk=preview.pk)
-    if preview.kind != "devices.preview" or preview.created_by_id != actor.pk:
-        raise DomainError("Chỉ người tải tệp lên mới xác nhận nhập được tệp đó.")
-    if preview.status != JobStatus.SUCCEEDED:
-        raise DomainError("Tệp này chưa kiểm tra xong hoặc còn lỗi; chưa thể nhập.")
-    if preview.summary.get("confirmed_job"):
-        raise DomainError(
-            f"Tệp này đã được xác nhận nhập (tác vụ #{preview.summary['confirmed_job']})."
-        )
-    payload = bytes(preview.payload)
-    if not payload:
-        raise DomainError("Tệp đã không còn được lưu. Hãy tải lên lại.")
-    job = job_start(
-        actor=actor,
-        kind="devices.import",
-        file_name=preview.file_name,
-        payload=payload,
-        params={**preview.params, "preview": preview.pk},
-    )
-    Job.objects.filter(pk=preview.pk).update(
-        payload=b"", summary={**preview.summary, "confirmed_job": job.pk, "file_kept": False}
-    )
-    return job
 
 
 # ---------------------------------------------------------------------------- template

@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.areas.forms import SchoolCodeField
@@ -20,15 +18,12 @@ from songmay.forms import SpreadsheetUploadForm
 from songmay.inventory.importing import (
     COLUMNS,
     ImportTarget,
-    device_import_confirm,
     device_import_start,
     donations_for,
     template_xlsx,
     warehouses_for,
 )
 from songmay.inventory.models import Warehouse
-from songmay.jobs import selectors as job_selectors
-from songmay.lib.errors import DomainError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,21 +114,8 @@ def device_import_template(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
-@require_POST
-@requires("inventory.change")
-def device_import_confirm_view(request: AuthenticatedRequest, job_pk: int) -> HttpResponse:
-    preview = job_selectors.job_get(user=request.user, pk=job_pk)
-    try:
-        job = device_import_confirm(actor=request.user, preview=preview)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("jobs:detail", pk=preview.pk)
-    return redirect("jobs:detail", pk=job.pk)
-
-
 # Included by songmay/inventory/urls.py, inside the "inventory" namespace.
 import_urlpatterns = [
     path("import/", device_import, name="import"),
     path("import/template.xlsx", device_import_template, name="import_template"),
-    path("import/<int:job_pk>/confirm/", device_import_confirm_view, name="import_confirm"),
 ]

@@ -67,8 +67,8 @@ class JobKind:
     runner: str  # dotted path to a Runner, imported when the job runs
     permission: str  # what the person starting the job must be allowed to do
     done_url: str = ""  # URL name of the page to go on to when the job is done
-    # URL name (taking `job_pk`) of the POST that confirms a successful preview job.
-    confirm_url: str = ""
+    # For a preview (check only): the kind of the job that writes the file once confirmed.
+    confirms_into: str = ""
 
 
 # The registry of long jobs, by `Job.kind`.
@@ -83,7 +83,7 @@ JOB_KINDS: dict[str, JobKind] = {
         label="Kiểm tra tệp danh sách học sinh",
         runner="songmay.students.importing.run_student_preview",
         permission="students.add",
-        confirm_url="students:import_confirm",
+        confirms_into="students.import",
     ),
     "students.import": JobKind(
         label="Nhập danh sách học sinh",
@@ -95,7 +95,7 @@ JOB_KINDS: dict[str, JobKind] = {
         label="Kiểm tra tệp danh sách thiết bị",
         runner="songmay.inventory.importing.run_device_preview",
         permission="inventory.change",
-        confirm_url="inventory:import_confirm",
+        confirms_into="devices.import",
     ),
     "devices.import": JobKind(
         label="Nhập danh sách thiết bị",
@@ -107,7 +107,7 @@ JOB_KINDS: dict[str, JobKind] = {
         label="Kiểm tra tệp danh sách điểm lõm sóng",
         runner="songmay.connectivity.importing.run_dead_spot_preview",
         permission="connectivity.change",
-        confirm_url="connectivity:dead_spot_import_confirm",
+        confirms_into="dead_spots.import",
     ),
     "dead_spots.import": JobKind(
         label="Nhập danh sách điểm lõm sóng",
@@ -116,6 +116,37 @@ JOB_KINDS: dict[str, JobKind] = {
         done_url="connectivity:dead_spot_list",
     ),
 }
+
+
+@audited
+def job_confirm(*, actor: User, preview: Job) -> Job:
+    """Confirm a checked file: start the job that writes it, from the file the preview kept."""
+    preview = Job.objects.select_for_update().get(pk=preview.pk)
+    kind = JOB_KINDS.get(preview.kind)
+    if kind is None or not kind.confirms_into:
+        raise DomainError("Tác vụ này không phải bước kiểm tra tệp; không có gì để xác nhận.")
+    if preview.created_by_id != actor.pk:
+        raise DomainError("Chỉ người tải tệp lên mới xác nhận nhập được tệp đó.")
+    if preview.status != JobStatus.SUCCEEDED:
+        raise DomainError("Tệp này chưa kiểm tra xong hoặc còn lỗi; chưa thể nhập.")
+    if preview.summary.get("confirmed_job"):
+        raise DomainError(
+            f"Tệp này đã được xác nhận nhập (tác vụ #{preview.summary['confirmed_job']})."
+        )
+    payload = bytes(preview.payload)
+    if not payload:
+        raise DomainError("Tệp đã không còn được lưu. Hãy tải lên lại.")
+    job = job_start(
+        actor=actor,
+        kind=kind.confirms_into,
+        file_name=preview.file_name,
+        payload=payload,
+        params={**preview.params, "preview": preview.pk},
+    )
+    Job.objects.filter(pk=preview.pk).update(
+        payload=b"", summary={**preview.summary, "confirmed_job": job.pk, "file_kept": False}
+    )
+    return job
 
 
 @audited

@@ -2,16 +2,19 @@
 
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
 
 from songmay.accounts.decorators import AuthenticatedRequest
-from songmay.jobs import selectors
+from songmay.jobs import selectors, services
 from songmay.jobs.models import Job
 from songmay.jobs.services import JOB_KINDS
+from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import (
     RowError,
     SpreadsheetError,
@@ -45,8 +48,8 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         if kind and kind.done_url:
             done_url = reverse(kind.done_url)
-        if kind and kind.confirm_url and job.created_by_id == request.user.pk:
-            confirm_url = reverse(kind.confirm_url, kwargs={"job_pk": job.pk})
+        if kind and kind.confirms_into and job.created_by_id == request.user.pk:
+            confirm_url = reverse("jobs:confirm", kwargs={"pk": job.pk})
     except NoReverseMatch:
         pass
     errors = job.errors or []
@@ -65,6 +68,19 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "confirm_url": confirm_url,
         },
     )
+
+
+@require_POST
+@login_required
+def job_confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Write a checked file: its owner confirms the preview; the import job starts."""
+    preview = selectors.job_get(user=request.user, pk=pk)
+    try:
+        job = services.job_confirm(actor=request.user, preview=preview)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("jobs:detail", pk=preview.pk)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @login_required

@@ -6,21 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.areas.forms import SchoolCodeField
 from songmay.areas.models import School
 from songmay.campaigns.models import Campaign
 from songmay.forms import SpreadsheetUploadForm
-from songmay.jobs import selectors as job_selectors
 from songmay.jobs.services import job_start
-from songmay.lib.errors import DomainError
-from songmay.students.importing import COLUMNS, student_import_confirm, template_xlsx
+from songmay.students.importing import COLUMNS, template_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -79,21 +75,8 @@ def student_import_template(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
-@require_POST
-@requires("students.add")
-def student_import_confirm_view(request: AuthenticatedRequest, job_pk: int) -> HttpResponse:
-    preview = job_selectors.job_get(user=request.user, pk=job_pk)
-    try:
-        job = student_import_confirm(actor=request.user, preview=preview)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("jobs:detail", pk=preview.pk)
-    return redirect("jobs:detail", pk=job.pk)
-
-
 # Included by songmay/students/urls.py, inside the "students" namespace.
 import_urlpatterns = [
     path("import/", student_import, name="import"),
     path("import/template.xlsx", student_import_template, name="import_template"),
-    path("import/<int:job_pk>/confirm/", student_import_confirm_view, name="import_confirm"),
 ]

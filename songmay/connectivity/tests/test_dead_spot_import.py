@@ -9,10 +9,9 @@ import pytest
 from django.urls import reverse
 
 from songmay.audit.models import AuditEntry
-from songmay.connectivity.importing import dead_spot_import_confirm
 from songmay.connectivity.models import DeadSpot, DeadSpotEvent
 from songmay.jobs.models import JobStatus
-from songmay.jobs.services import job_start
+from songmay.jobs.services import job_confirm, job_start
 from songmay.lib.tests import builders
 
 HEADER = [
@@ -55,7 +54,7 @@ def run(django_capture_on_commit_callbacks, spot_world):
             return job
         assert job.status == JobStatus.SUCCEEDED, job.errors
         with django_capture_on_commit_callbacks(execute=True):
-            imported = dead_spot_import_confirm(actor=user, preview=job)
+            imported = job_confirm(actor=user, preview=job)
         imported.refresh_from_db()
         return imported
 

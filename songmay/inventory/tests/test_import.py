@@ -49,7 +49,8 @@ def counts():
 @pytest.fixture
 def run(django_capture_on_commit_callbacks, import_world):
     """run(rows or bytes) -> the finished preview job; run(..., confirm=True) -> the import."""
-    from songmay.inventory.importing import ImportTarget, device_import_confirm
+    from songmay.inventory.importing import ImportTarget
+    from songmay.jobs.services import job_confirm
 
     def run(data, name="tb.xlsx", *, user=None, confirm=False, **place):
         user = user or import_world["officer"]
@@ -66,7 +67,7 @@ def run(django_capture_on_commit_callbacks, import_world):
             return job
         assert job.status == JobStatus.SUCCEEDED, job.errors
         with django_capture_on_commit_callbacks(execute=True):
-            imported = device_import_confirm(actor=user, preview=job)
+            imported = job_confirm(actor=user, preview=job)
         imported.refresh_from_db()
         return imported
 
@@ -276,7 +277,7 @@ def test_a_serial_or_imei_already_in_the_inventory_is_refused(import_world, run)
 def test_a_device_registered_between_preview_and_confirm_stops_the_whole_file(
     import_world, run, django_capture_on_commit_callbacks
 ):
-    from songmay.inventory.importing import device_import_confirm
+    from songmay.jobs.services import job_confirm
 
     preview = run(GOOD)
     assert preview.status == JobStatus.SUCCEEDED, preview.errors
@@ -288,7 +289,7 @@ def test_a_device_registered_between_preview_and_confirm_stops_the_whole_file(
     before = counts()
 
     with django_capture_on_commit_callbacks(execute=True):
-        job = device_import_confirm(actor=import_world["officer"], preview=preview)
+        job = job_confirm(actor=import_world["officer"], preview=preview)
     job.refresh_from_db()
 
     assert job.status == JobStatus.FAILED
@@ -323,14 +324,14 @@ def test_an_empty_list_is_refused(run):
 
 
 def test_a_confirmed_file_cannot_be_confirmed_twice(import_world, run):
-    from songmay.inventory.importing import device_import_confirm
+    from songmay.jobs.services import job_confirm
     from songmay.lib.errors import DomainError
 
     job = run(GOOD, confirm=True)
     preview = Job.objects.get(pk=job.params["preview"])
 
     with pytest.raises(DomainError, match="đã được xác nhận"):
-        device_import_confirm(actor=import_world["officer"], preview=preview)
+        job_confirm(actor=import_world["officer"], preview=preview)
     assert Device.objects.count() == 3
 
 
@@ -390,7 +391,7 @@ def test_the_page_uploads_previews_and_confirms(
     assert "Kho Sở Bắc Ninh" in detail
     assert Device.objects.count() == 0
 
-    confirm = reverse("inventory:import_confirm", kwargs={"job_pk": preview.pk})
+    confirm = reverse("jobs:confirm", kwargs={"pk": preview.pk})
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(confirm)
     job = Job.objects.get(kind="devices.import")

@@ -7,7 +7,6 @@ from songmay.students.importing.columns import COLUMNS, CellError, parse_date
 from songmay.students.importing.jobs import (
     run_student_import,
     run_student_preview,
-    student_import_confirm,
     template_xlsx,
 )
 from songmay.students.importing.writing import (
@@ -31,7 +30,6 @@ __all__ = [
     "pupil_rows_check",
     "run_student_import",
     "run_student_preview",
-    "student_import_confirm",
     "students_import",
     "template_xlsx",
 ]

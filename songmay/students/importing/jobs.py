@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError
 
 from songmay.areas.models import School, SchoolLevel
-from songmay.audit.services import audited
 from songmay.campaigns.models import Campaign
-from songmay.jobs.models import Job, JobStatus
-from songmay.jobs.services import JobOutcome, job_start
+from songmay.jobs.models import Job
+from songmay.jobs.services import JobOutcome
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError, iter_table, write_xlsx
 from songmay.students.importing.checking import CheckedFile, PupilRow, pupil_rows_checking
@@ -152,34 +151,6 @@ def run_student_import(job: Job, progress: JobProgress) -> JobOutcome:
 
 class _CheckFailedError(Exception):
     """Some row of the file is wrong: raised inside the write so that none of it is kept."""
-
-
-@audited
-def student_import_confirm(*, actor: User, preview: Job) -> Job:
-    """Confirm a checked file: start the job that writes it, from the file the preview kept."""
-    preview = Job.objects.select_for_update().get(pk=preview.pk)
-    if preview.kind != "students.preview" or preview.created_by_id != actor.pk:
-        raise DomainError("Chỉ người tải tệp lên mới xác nhận nhập được tệp đó.")
-    if preview.status != JobStatus.SUCCEEDED:
-        raise DomainError("Tệp này chưa kiểm tra xong hoặc còn lỗi; chưa thể nhập.")
-    if preview.summary.get("confirmed_job"):
-        raise DomainError(
-            f"Tệp này đã được xác nhận nhập (tác vụ #{preview.summary['confirmed_job']})."
-        )
-    payload = bytes(preview.payload)
-    if not payload:
-        raise DomainError("Tệp đã không còn được lưu. Hãy tải lên lại.")
-    job = job_start(
-        actor=actor,
-        kind="students.import",
-        file_name=preview.file_name,
-        payload=payload,
-        params={**preview.params, "preview": preview.pk},
-    )
-    Job.objects.filter(pk=preview.pk).update(
-        payload=b"", summary={**preview.summary, "confirmed_job": job.pk, "file_kept": False}
-    )
-    return job
 
 
 # ---------------------------------------------------------------------------- template

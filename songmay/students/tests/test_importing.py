@@ -17,7 +17,7 @@ from songmay.accounts.scope import Role
 from songmay.audit.models import AuditEntry
 from songmay.campaigns.services import CampaignData, campaign_create
 from songmay.jobs.models import Job, JobStatus
-from songmay.jobs.services import job_run, job_start
+from songmay.jobs.services import job_confirm, job_run, job_start
 from songmay.lib import legacy_text
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import read_table
@@ -26,7 +26,6 @@ from songmay.students.importing import (
     ImportRejectedError,
     parse_date,
     pupil_rows_check,
-    student_import_confirm,
     students_import,
 )
 from songmay.students.models import DuplicateCandidate, Need, Student
@@ -96,7 +95,7 @@ def run(django_capture_on_commit_callbacks, campaign):
             return job
         assert job.status == JobStatus.SUCCEEDED, job.errors
         with django_capture_on_commit_callbacks(execute=True):
-            imported = student_import_confirm(actor=user, preview=job)
+            imported = job_confirm(actor=user, preview=job)
         imported.refresh_from_db()
         return imported
 
@@ -660,7 +659,7 @@ def test_another_users_preview_can_neither_be_confirmed_nor_downloaded(
     colleague = make_user(Role.SCHOOL_STAFF, school=school)
     client.force_login(colleague)
 
-    assert client.post(reverse("students:import_confirm", args=[job.pk])).status_code == 404
+    assert client.post(reverse("jobs:confirm", args=[job.pk])).status_code == 404
     assert client.get(reverse("jobs:errors_sheet", args=[bad.pk])).status_code == 404
     assert Student.objects.count() == 0
     client.force_login(staff)
@@ -693,7 +692,7 @@ def test_upload_preview_confirm_and_find_the_pupils_in_the_list(
     assert Student.objects.count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("students:import_confirm", args=[preview.pk]))
+        response = client.post(reverse("jobs:confirm", args=[preview.pk]))
     job = Job.objects.get(kind="students.import")
     assert response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert job.status == JobStatus.SUCCEEDED, job.errors
@@ -705,7 +704,7 @@ def test_upload_preview_confirm_and_find_the_pupils_in_the_list(
     assert "Nguyễn Văn An" in listing and "Đỗ Thị Hương" in listing
     # Confirming twice does not import twice.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("students:import_confirm", args=[preview.pk]))
+        client.post(reverse("jobs:confirm", args=[preview.pk]))
     assert Job.objects.filter(kind="students.import").count() == 1
 
 
