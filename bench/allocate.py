@@ -27,16 +27,16 @@ import argparse
 import io
 import os
 import random
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import support  # noqa: E402
 
 BENCH_DB = "songmay_bench_alloc"
 LEVELS = ["primary"] * 60 + ["lower_secondary"] * 30 + ["upper_secondary"] * 8 + ["continuing"] * 2
@@ -45,45 +45,6 @@ KINDS = (
     ["tablet"] * 30 + ["laptop"] * 25 + ["smartphone"] * 30 + ["desktop"] * 10 + ["router_4g"] * 5
 )
 NOW = "2021-09-25 08:00:00+07"
-
-
-def _database(url: str) -> tuple[str, str]:
-    import psycopg
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), server
-
-
-def _drop(server: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def _peak_mib() -> float:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-    except OSError:
-        pass
 
 
 def _copy(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
@@ -261,7 +222,7 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         help="postgres://user@host:port/ (the database is created and dropped)",
     )
     options = parser.parse_args()
-    url, server = _database(options.database_url)
+    url, server = support.database(options.database_url, BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
@@ -282,15 +243,15 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         seconds: dict[str, float] = {}
         _timed(services, "read_inputs", seconds)
         _timed(services.engine, "allocate", seconds)
-        _reset_peak()
-        baseline = _peak_mib()
+        support.reset_peak()
+        baseline = support.peak_mib()
         started = time.perf_counter()
         run = services.run_create(actor=None, campaign=campaign)
         draft = time.perf_counter() - started
         started = time.perf_counter()
         run = services.run_approve(actor=None, run=run)
         write = time.perf_counter() - started
-        peak = _peak_mib()
+        peak = support.peak_mib()
         served = Assignment.objects.filter(run=run).count()
         if run.status != RunStatus.APPROVED or served != run.summary["served"]:
             raise SystemExit(f"unexpected outcome: {run.status}, {served} assignments")
@@ -326,7 +287,7 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         for goal, met in goals:
             print(f"  {'met' if met else 'NOT met'}: {goal}")
     finally:
-        _drop(server)
+        support.drop(server, BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -29,18 +29,19 @@ import argparse
 import io
 import os
 import random
-import resource
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from stdnum import luhn  # noqa: E402
+
+from bench import support  # noqa: E402
 
 BENCH_DB = "songmay_bench_devices"  # its own: the pupils bench may run at the same time
 
@@ -67,42 +68,6 @@ IMEI_CODES = {"tablet", "smartphone", "router_4g"}
 CONDITION_CODES = {"Mới": "new", "Tốt": "good", "Trung bình": "fair"}
 
 
-def _database(url: str | None) -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database on afterwards)."""
-    if not url:
-        folder = tempfile.mkdtemp(prefix="songmay-bench-")
-        return f"sqlite:///{folder}/bench.sqlite3", None
-    import psycopg
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        connection.execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), server
-
-
-def _drop(server: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def _luhn(digits: str) -> str:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str((10 - total % 10) % 10)
-
-
 def _devices(count: int, seed: int = 2021) -> list[list[object]]:
     rng = random.Random(seed)
     weights = [kind[2] for kind in KINDS]
@@ -114,7 +79,7 @@ def _devices(count: int, seed: int = 2021) -> list[list[object]]:
         if code in IMEI_CODES:
             # Type allocation code, then a serial number made unique by the row number.
             base = f"35{rng.randrange(10**6):06d}{number:06d}"
-            imei = base + _luhn(base)
+            imei = base + luhn.calc_check_digit(base)
         rows.append(
             [
                 number, label, make, model, f"{make[:2].upper()}{number:08d}{rng.choice('ABCXYZ')}",
@@ -227,33 +192,13 @@ def _floor(data: bytes, campaign: Any, warehouse: Any, donation: Any) -> float:
     return elapsed
 
 
-def _job(kind: str, admin: Any, params: dict[str, Any], data: bytes) -> tuple[float, Any]:
-    from songmay.jobs.models import Job
-    from songmay.jobs.services import job_run
-
-    job = Job.objects.create(
-        kind=kind, created_by=admin, file_name="bench.xlsx", payload=data, params=params
-    )
-    started = time.perf_counter()
-    finished = job_run(job_id=job.pk)
-    elapsed = time.perf_counter() - started
-    if finished is None:
-        raise SystemExit(f"{kind}: no job")
-    return elapsed, finished
-
-
-def _expect(condition: bool, what: object) -> None:
-    if not condition:
-        raise SystemExit(f"unexpected outcome: {what}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", default="", help="postgres://user@host:port/ or empty")
     options = parser.parse_args()
 
-    url, server = _database(options.database_url)
+    url, server = support.database(options.database_url, BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"  # as in production: no query log kept in memory
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
@@ -269,21 +214,21 @@ def main() -> None:
         admin, campaign, warehouse, donation = _setup(rows)
         data = _xlsx(rows)
         del rows
-        baseline = _peak_mib()
+        baseline = support.peak_mib()
         print(
             f"{connection.vendor}: {options.rows:,} devices, xlsx {len(data) / 1024 / 1024:.1f} MiB"
         )
         params = {"campaign": campaign.pk, "warehouse": warehouse.pk, "donation": donation.pk}
         floor = _floor(data, campaign, warehouse, donation)
-        preview, job = _job("devices.preview", admin, params, data)
-        _expect(not job.errors and job.summary["created"] == options.rows, job.errors[:5])
-        written, job = _job("devices.import", admin, params, data)
-        _expect(not job.errors, job.errors[:5])
-        _expect(Device.objects.count() == options.rows, "every device registered once")
-        _expect(DeviceEvent.objects.count() == options.rows, "one timeline event per device")
-        again, job = _job("devices.preview", admin, params, data)
-        _expect(len(job.errors) >= options.rows, "every row refused as already registered")
-        peak = _peak_mib()
+        preview, job = support.run_job("devices.preview", admin, params, data)
+        support.expect(not job.errors and job.summary["created"] == options.rows, job.errors[:5])
+        written, job = support.run_job("devices.import", admin, params, data)
+        support.expect(not job.errors, job.errors[:5])
+        support.expect(Device.objects.count() == options.rows, "every device registered once")
+        support.expect(DeviceEvent.objects.count() == options.rows, "one timeline event per device")
+        again, job = support.run_job("devices.preview", admin, params, data)
+        support.expect(len(job.errors) >= options.rows, "every row refused as already registered")
+        peak = support.peak_mib()
 
         def line(label: str, seconds: float) -> str:
             return (
@@ -299,7 +244,7 @@ def main() -> None:
         print(f"  peak memory: {peak:,.0f} MiB (before the runs: {baseline:,.0f} MiB)")
     finally:
         if server is not None:
-            _drop(server)
+            support.drop(server, BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -27,17 +27,16 @@ import datetime as dt
 import io
 import os
 import random
-import resource
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import support  # noqa: E402
 
 BENCH_DB = "songmay_bench"
 
@@ -62,51 +61,6 @@ HEADER = [
     "Mồ côi do COVID-19", "Khuyết tật", "Dân tộc thiểu số", "Vùng sâu, vùng xa", "Còn thiếu",
     "Đồng ý xử lý dữ liệu", "Mã trường",
 ]  # fmt: skip
-
-
-def _database(url: str | None) -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database on afterwards)."""
-    if not url:
-        folder = tempfile.mkdtemp(prefix="songmay-bench-")
-        return f"sqlite:///{folder}/bench.sqlite3", None
-    import psycopg
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        connection.execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), server
-
-
-def _drop(server: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def _peak_mib() -> float:
-    """The process's peak resident memory since the last `_reset_peak`."""
-    try:
-        with open("/proc/self/status") as status:  # Linux: VmHWM, which can be reset
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def _reset_peak() -> None:
-    """Start measuring the peak afresh (Linux), so the floor's own memory is not counted."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-    except OSError:
-        pass
 
 
 def _setup(school_count: int) -> tuple[Any, Any, list[Any]]:
@@ -265,25 +219,9 @@ def _floor(data: bytes, campaign: Any, schools: list[Any]) -> float:
 
 
 def _job(kind: str, admin: Any, campaign: Any, data: bytes) -> tuple[float, Any]:
-    from songmay.jobs.models import Job
-    from songmay.jobs.services import job_run
-
-    job = Job.objects.create(
-        kind=kind, created_by=admin, file_name="bench.xlsx", payload=data,
-        params={"campaign": campaign.pk, "school": None},
-    )  # fmt: skip
-    started = time.perf_counter()
-    finished = job_run(job_id=job.pk)
-    elapsed = time.perf_counter() - started
-    if finished is None or finished.errors:
-        errors = finished.errors[:5] if finished is not None else "no job"
-        raise SystemExit(f"{kind} failed: {errors}")
-    return elapsed, finished
-
-
-def _expect(condition: bool, what: object) -> None:
-    if not condition:
-        raise SystemExit(f"unexpected outcome: {what}")
+    elapsed, job = support.run_job(kind, admin, {"campaign": campaign.pk, "school": None}, data)
+    support.expect(not job.errors, f"{kind} failed: {job.errors[:5]}")
+    return elapsed, job
 
 
 def main() -> None:
@@ -299,7 +237,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="postgres://user@host:port/ or empty")
     options = parser.parse_args()
 
-    url, server = _database(options.database_url)
+    url, server = support.database(options.database_url, BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"  # as in production: no query log kept in memory
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
@@ -313,21 +251,21 @@ def main() -> None:
     try:
         admin, campaign, schools = _setup(options.schools)
         data = _xlsx(_pupils(options.rows, schools))
-        baseline = _peak_mib()
+        baseline = support.peak_mib()
         print(
             f"{connection.vendor}: {options.rows:,} pupils, {len(schools)} schools, "
             f"xlsx {len(data) / 1024 / 1024:.1f} MiB"
         )
         floor = float("nan") if options.skip_floor else _floor(data, campaign, schools)
-        floor_peak = _peak_mib()
-        _reset_peak()
+        floor_peak = support.peak_mib()
+        support.reset_peak()
         preview, job = _job("students.preview", admin, campaign, data)
-        _expect(job.summary["created"] == options.rows, job.summary)
+        support.expect(job.summary["created"] == options.rows, job.summary)
         written, job = _job("students.import", admin, campaign, data)
-        _expect(Need.objects.count() == options.rows, "every pupil registered once")
+        support.expect(Need.objects.count() == options.rows, "every pupil registered once")
         again, job = _job("students.import", admin, campaign, data)
-        _expect(job.summary["unchanged"] == options.rows, job.summary)
-        peak = _peak_mib()
+        support.expect(job.summary["unchanged"] == options.rows, job.summary)
+        peak = support.peak_mib()
         pairs = DuplicateCandidate.objects.count()
 
         def line(label: str, seconds: float) -> str:
@@ -350,7 +288,7 @@ def main() -> None:
         )
     finally:
         if server is not None:
-            _drop(server)
+            support.drop(server, BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -27,39 +27,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.import_students import _peak_mib, _reset_peak  # noqa: E402
+from bench import support  # noqa: E402
 
 BENCH_DB = "songmay_bench_pool"
 KINDS = ["tablet"] * 5 + ["laptop"] * 3 + ["smartphone"] + ["desktop"]
 HOUSEHOLDS = ["poor"] * 3 + ["near_poor"] * 3 + ["hardship"] * 3 + ["none"]
 LEVELS = ["primary"] * 6 + ["lower_secondary"] * 3 + ["upper_secondary"]
-
-
-def _database(url: str | None) -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database on afterwards)."""
-    import tempfile
-    from urllib.parse import urlsplit, urlunsplit
-
-    if not url:
-        folder = tempfile.mkdtemp(prefix="songmay-bench-pool-")
-        return f"sqlite:///{folder}/bench.sqlite3", None
-    import psycopg
-
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), server
-
-
-def _drop(server: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def _setup(schools: int, devices: int, pupils: int, seed: int) -> tuple[Any, Any, list[Any]]:
@@ -149,7 +122,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="postgres://user@host:port/ or empty")
     options = parser.parse_args()
 
-    url, server = _database(options.database_url)
+    url, server = support.database(options.database_url, BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"  # as in production: no query log kept in memory
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
@@ -176,8 +149,8 @@ def main() -> None:
             f"{options.pupils:,} pupils in need; {len(closed)} of {len(communes):,} communes "
             f"closed (set-up {time.perf_counter() - started:.0f} s)"
         )
-        baseline = _peak_mib()
-        _reset_peak()
+        baseline = support.peak_mib()
+        support.reset_peak()
         started = time.perf_counter()
         proposal = rebalance_propose(actor=admin, outbreak=outbreak)
         seconds = time.perf_counter() - started
@@ -188,10 +161,12 @@ def main() -> None:
             f"({moved:,} moved in {len(proposal['moves']):,} transfers, "
             f"{sum(len(m['devices']) for m in proposal['local']):,} lent on the spot)"
         )
-        print(f"peak memory: {_peak_mib():.0f} MiB (before the proposal: {baseline:.0f} MiB)")
+        print(
+            f"peak memory: {support.peak_mib():.0f} MiB (before the proposal: {baseline:.0f} MiB)"
+        )
     finally:
         if server is not None:
-            _drop(server)
+            support.drop(server, BENCH_DB)
 
 
 if __name__ == "__main__":
