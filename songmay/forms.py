@@ -1,11 +1,14 @@
-"""What every form shares: showing a service's DomainError beside the field it names, and
-the upload of a spreadsheet to import."""
+"""What every form shares: showing a service's DomainError beside the field it names, the
+upload of a spreadsheet to import, and a scan or photo."""
+
+from typing import Any
 
 from django import forms
 from django.conf import settings
 
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import ACCEPT, SpreadsheetError, check_upload
+from songmay.lib.uploads import megabytes, upload_extension
 
 
 def show_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -13,8 +16,30 @@ def show_domain_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",").replace(",0", "") + " MB"
+class PictureField(forms.FileField):
+    """A scan or photo (see songmay.lib.uploads): checked by its first bytes and its size."""
+
+    def __init__(self, *, accept: tuple[str, ...], what: str, **kwargs: Any) -> None:
+        self.accept, self.what = accept, what
+        kinds = {"pdf": ".pdf", "jpg": ".jpg,.jpeg", "png": ".png"}
+        kwargs.setdefault(
+            "widget",
+            forms.ClearableFileInput(attrs={"accept": ",".join(kinds[k] for k in accept)}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        try:
+            upload_extension(
+                upload, accept=self.accept, max_bytes=settings.SONGMAY_MAX_UPLOAD_BYTES,
+                what=self.what,
+            )  # fmt: skip
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+        return upload
 
 
 class SpreadsheetUploadForm(forms.Form):
@@ -32,7 +57,7 @@ class SpreadsheetUploadForm(forms.Form):
         limit = settings.SONGMAY_MAX_UPLOAD_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"Tệp lớn quá ({_megabytes(upload.size)}); tối đa {_megabytes(limit)}. "
+                f"Tệp lớn quá ({megabytes(upload.size)}); tối đa {megabytes(limit)}. "
                 "Hãy xoá các trang tính, hình ảnh không cần thiết "
                 "hoặc chia thành nhiều tệp nhỏ hơn."
             )

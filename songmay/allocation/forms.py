@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 
 from songmay.allocation.models import (
     DEFAULT_HOUSEHOLD_ORDER,
@@ -21,8 +20,9 @@ from songmay.allocation.models import (
 from songmay.allocation.services import PolicyData
 from songmay.areas.forms import SchoolCodeField
 from songmay.areas.models import Area, SchoolLevel
-from songmay.forms import _megabytes
+from songmay.forms import PictureField
 from songmay.inventory.models import DeviceKind
+from songmay.lib.uploads import SCANS
 from songmay.students.models import Household
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ DATE = forms.DateInput(
 PRIORITY_SLOTS = len(Household.choices)
 # Kinds a pupil's level may be given; a 4G router serves connectivity, not a level.
 LEVEL_KINDS = [(value, label) for value, label in DeviceKind.choices if value != "router_4g"]
-# What a signed page may be: the first bytes of each accepted format.
-SCAN_SIGNATURES = {b"%PDF-": "PDF", b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 
 
 def preference_field_name(level: str, kind: str) -> str:
@@ -183,36 +181,17 @@ class PolicyForm(forms.Form):
         )
 
 
-class ScanField(forms.FileField):
-    """The photographed or scanned signed page: PDF, JPEG or PNG, within the upload limit."""
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        upload = super().clean(data, initial)
-        if not upload:
-            return None
-        limit = settings.SONGMAY_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"Tệp lớn quá ({_megabytes(upload.size)}); tối đa {_megabytes(limit)}. "
-                "Hãy chụp lại với độ phân giải thấp hơn."
-            )
-        head = upload.read(8)
-        upload.seek(0)
-        if not any(head.startswith(signature) for signature in SCAN_SIGNATURES):
-            raise forms.ValidationError("Bản chụp phải là tệp PDF, JPEG hoặc PNG.")
-        return upload
-
-
 class HandoverForm(forms.Form):
     handed_over_on = forms.DateField(label="Ngày bàn giao", widget=DATE)
     received_by = forms.CharField(
         label="Người nhận", max_length=120, help_text="Họ và tên người ký nhận thiết bị."
     )
     relation = forms.ChoiceField(label="Quan hệ với học sinh", choices=Relation.choices)
-    scan = ScanField(
+    scan = PictureField(
+        accept=SCANS,
+        what="Tệp",
         label="Bản chụp biên bản đã ký (không bắt buộc)",
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
         help_text="Tệp PDF, JPEG hoặc PNG.",
     )
 

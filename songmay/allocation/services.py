@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
@@ -38,6 +39,7 @@ from songmay.audit.services import audit_record, audited, diff
 from songmay.campaigns.models import Campaign
 from songmay.inventory.models import Device, DeviceEvent, DeviceEventKind, DeviceKind, DeviceStatus
 from songmay.lib.errors import DomainError
+from songmay.lib.uploads import SCANS, upload_extension
 from songmay.lib.vietnamese import normalize_spaces
 from songmay.students.models import Household, Need, NeedStatus
 
@@ -648,7 +650,12 @@ def handover_record(
         recorded_by=actor,
     )
     if scan is not None:
-        handover.scan.save(scan.name or "bien-ban.pdf", scan, save=False)
+        # Named by what it is, not by the name the phone gave it.
+        extension = upload_extension(
+            scan, accept=SCANS, max_bytes=settings.SONGMAY_MAX_UPLOAD_BYTES, what="Tệp",
+            field="scan",
+        )  # fmt: skip
+        handover.scan.save(f"bien-ban-{assignment.pk}.{extension}", scan, save=False)
     handover.save()
     now = timezone.now()
     assignment.status = AssignmentStatus.HANDED_OVER

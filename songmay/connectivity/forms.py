@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
 from songmay.areas.forms import AreaField
@@ -14,7 +13,8 @@ from songmay.areas.models import Area
 from songmay.connectivity.models import DeadSpot, DeadSpotStatus, Operator, Technology
 from songmay.connectivity.selectors import DeadSpotFilters
 from songmay.connectivity.services import DeadSpotData, allowed_statuses
-from songmay.forms import SpreadsheetUploadForm
+from songmay.forms import PictureField, SpreadsheetUploadForm
+from songmay.lib.uploads import SCANS
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -125,10 +125,9 @@ class DeadSpotStatusForm(forms.Form):
         label="Nhận xét", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Tiến độ, kết quả đo sóng, lý do chậm...",
     )  # fmt: skip
-    evidence = forms.FileField(
-        label="Minh chứng", required=False,
+    evidence = PictureField(
+        accept=SCANS, what="Tệp minh chứng", label="Minh chứng", required=False,
         help_text="Tệp PDF hoặc ảnh JPEG/PNG (ảnh trạm, kết quả đo sóng).",
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )  # fmt: skip
 
     def __init__(self, *args: Any, user: User, dead_spot: DeadSpot, **kwargs: Any) -> None:
@@ -138,13 +137,6 @@ class DeadSpotStatusForm(forms.Form):
         field.choices = [
             (status, DeadSpotStatus(status).label) for status in allowed_statuses(user, dead_spot)
         ]
-
-    def clean_evidence(self) -> Any:
-        evidence = self.cleaned_data.get("evidence")
-        if evidence and evidence.size > settings.SONGMAY_MAX_UPLOAD_BYTES:
-            limit = settings.SONGMAY_MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise forms.ValidationError(f"Tệp minh chứng lớn quá; tối đa {limit} MB.")
-        return evidence
 
 
 class DeadSpotImportForm(SpreadsheetUploadForm):

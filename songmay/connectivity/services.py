@@ -24,6 +24,7 @@ from songmay.connectivity.models import (
     Technology,
 )
 from songmay.lib.errors import DomainError
+from songmay.lib.uploads import SCANS, upload_extension
 from songmay.lib.vietnamese import fold, normalize_spaces
 
 if TYPE_CHECKING:
@@ -48,13 +49,6 @@ DEAD_SPOT_FIELDS = [
     "area", "village", "latitude", "longitude", "households", "pupils", "operator",
     "technology", "reported_on", "target_on", "notes",
 ]  # fmt: skip
-
-# Evidence is a scan or a photo: recognised by its first bytes, not by its name.
-EVIDENCE_SIGNATURES = {
-    b"%PDF-": ".pdf",
-    b"\xff\xd8\xff": ".jpg",
-    b"\x89PNG\r\n\x1a\n": ".png",
-}
 
 
 @dataclass(frozen=True)
@@ -196,24 +190,6 @@ def dead_spot_update(*, actor: User | None, dead_spot: DeadSpot, data: DeadSpotD
     return dead_spot
 
 
-def evidence_check(evidence: UploadedFile) -> str:
-    """The evidence file's true extension, or a DomainError saying what is accepted."""
-    limit = settings.SONGMAY_MAX_UPLOAD_BYTES
-    if evidence.size is not None and evidence.size > limit:
-        raise DomainError(
-            f"Tệp minh chứng lớn quá; tối đa {limit // (1024 * 1024)} MB.", field="evidence"
-        )
-    evidence.seek(0)
-    head = evidence.read(16)
-    evidence.seek(0)
-    for signature, extension in EVIDENCE_SIGNATURES.items():
-        if head.startswith(signature):
-            return extension
-    raise DomainError(
-        "Minh chứng phải là tệp PDF hoặc ảnh JPEG/PNG (ảnh chụp, bản quét).", field="evidence"
-    )
-
-
 def allowed_statuses(actor: User | None, dead_spot: DeadSpot) -> list[str]:
     """The statuses `actor` may move the dead spot to, in order."""
     ceiling = len(STATUS_ORDER) - 1
@@ -277,8 +253,11 @@ def dead_spot_status_change(
         comment=comment,
     )
     if evidence is not None:
-        extension = evidence_check(evidence)
-        event.evidence.save(f"minh-chung-{dead_spot.pk}{extension}", evidence, save=False)
+        extension = upload_extension(
+            evidence, accept=SCANS, max_bytes=settings.SONGMAY_MAX_UPLOAD_BYTES,
+            what="Tệp minh chứng", field="evidence",
+        )  # fmt: skip
+        event.evidence.save(f"minh-chung-{dead_spot.pk}.{extension}", evidence, save=False)
     event.save()
     before = dead_spot.status
     dead_spot.status = status

@@ -10,13 +10,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from songmay.areas.forms import SchoolCodeField
 from songmay.campaigns.models import Campaign
-from songmay.forms import _megabytes
+from songmay.forms import PictureField
 from songmay.inventory.models import Condition, Device, Warehouse
+from songmay.lib.uploads import PHOTOS
 from songmay.pool.models import LoanStatus, Outbreak, RecallAnswer
 from songmay.students.models import Need
 
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 DATE = forms.DateInput(
     format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
 )
-# What a photo may be: the first bytes of each accepted format.
-PHOTO_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 USABLE_CHOICES = [
     (value, label)
     for value, label in Condition.choices
@@ -74,26 +72,6 @@ class DeviceCodesField(forms.CharField):
                 "Hãy kiểm tra lại mã trên nhãn."
             )
         return list({by_code[code].pk: by_code[code] for code in codes}.values())
-
-
-class PhotoField(forms.FileField):
-    """An optional photo of the returned device: JPEG or PNG, within the upload limit."""
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        upload = super().clean(data, initial)
-        if not upload:
-            return None
-        limit = settings.SONGMAY_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"Ảnh lớn quá ({_megabytes(upload.size)}); tối đa {_megabytes(limit)}. "
-                "Hãy chụp lại với độ phân giải thấp hơn."
-            )
-        head = upload.read(8)
-        upload.seek(0)
-        if not any(head.startswith(signature) for signature in PHOTO_SIGNATURES):
-            raise forms.ValidationError("Ảnh phải là tệp JPEG hoặc PNG.")
-        return upload
 
 
 class LendForm(forms.Form):
@@ -152,10 +130,11 @@ class ReturnForm(forms.Form):
         help_text="Cần sửa chữa: thiết bị vào hàng chờ sửa. Không sử dụng được: vào hàng chờ"
         " và được đề nghị thanh lý.",
     )
-    photo = PhotoField(
+    photo = PictureField(
+        accept=PHOTOS,
+        what="Ảnh",
         label="Ảnh chụp thiết bị (không bắt buộc)",
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
         help_text="Tệp JPEG hoặc PNG.",
     )
     note = forms.CharField(

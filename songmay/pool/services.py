@@ -38,6 +38,7 @@ from songmay.inventory.models import (
 )
 from songmay.inventory.services import TRANSITIONS, meets_minimum
 from songmay.lib.errors import DomainError
+from songmay.lib.uploads import PHOTOS, upload_extension
 from songmay.lib.vietnamese import normalize_spaces
 from songmay.pool import tasks
 from songmay.pool.models import (
@@ -269,12 +270,10 @@ def _check_lendable(actor: User | None, locked: list[Device]) -> None:
 
 
 def _keep_photo(loan: Loan, photo: UploadedFile, tag: str) -> None:
-    # The form checks too; the first bytes decide, never the name the phone gave the file.
-    head = photo.read(8)
-    photo.seek(0)
-    if not head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
-        raise DomainError("Ảnh phải là tệp JPEG hoặc PNG.", field="photo")
-    extension = "png" if head.startswith(b"\x89PNG") else "jpg"
+    extension = upload_extension(
+        photo, accept=PHOTOS, max_bytes=settings.SONGMAY_MAX_UPLOAD_BYTES, what="Ảnh",
+        field="photo",
+    )  # fmt: skip
     loan.photo.save(f"{loan.pk}-{tag}.{extension}", photo, save=False)
 
 

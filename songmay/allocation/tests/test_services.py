@@ -294,6 +294,22 @@ def test_a_handover_dated_before_approval_or_in_the_future_is_refused(alloc_worl
     assert not Handover.objects.exists()
 
 
+def test_a_scan_that_is_not_a_pdf_or_picture_is_refused_by_the_service(alloc_world):
+    w = alloc_world
+    _run, assignment = _approved(w)
+    with pytest.raises(DomainError, match="phải là tệp PDF, JPEG hoặc PNG") as refused:
+        handover_record(
+            actor=w["staff_ln"],
+            assignment=assignment,
+            handed_over_on=timezone.localdate(),
+            received_by="Trần Văn Bố",
+            relation="father",
+            scan=ContentFile(b"<html>not a scan</html>", name="bien-ban.pdf"),
+        )
+    assert refused.value.field == "scan"
+    assert not Handover.objects.exists()
+
+
 def test_staff_of_another_school_cannot_record_the_handover(alloc_world):
     w = alloc_world
     _run, assignment = _approved(w)

@@ -46,7 +46,6 @@ NOT_WRITES = {
     "songmay.inventory.services.duplicates_in_database": "reads serials and IMEIs already taken",
     "songmay.connectivity.services.allowed_statuses": "lists the steps a user may take",
     "songmay.connectivity.services.dead_spot_clean": "validates one dead spot's fields",
-    "songmay.connectivity.services.evidence_check": "checks an uploaded file's type and size",
     "songmay.connectivity.services.existing_villages": "reads the villages already registered",
     "songmay.connectivity.services.is_overdue": "compares a target date with today",
     "songmay.allocation.services.run_reproduce": "recomputes a run from its stored inputs",
