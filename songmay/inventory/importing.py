@@ -36,7 +36,7 @@ from songmay.lib.spreadsheet import (
     MissingColumnsError,
     RowError,
     SpreadsheetError,
-    find_header,
+    find_header_any_font,
     read_table,
     write_xlsx,
 )
@@ -260,20 +260,6 @@ class CheckedDevices:
     row_count: int = 0  # data rows below the header, good or bad
 
 
-def _find_header(table: list[list[str]]) -> tuple[int, dict[str, int], list[str]]:
-    """The header, also when its own titles were typed in a legacy font."""
-    try:
-        index, mapping = find_header(table, COLUMNS)
-        return index, mapping, []
-    except SpreadsheetError:
-        top = [[legacy_text.convert_cell(cell)[0] for cell in row] for row in table[:10]]
-        if top == table[:10]:
-            raise
-        index, mapping = find_header(top, COLUMNS)
-        return index, mapping, ["Dòng tiêu đề được gõ bằng phông chữ cũ (TCVN3/VNI) và đã được "
-                                "đọc lại bằng Unicode."]  # fmt: skip
-
-
 def _convert_legacy(cells: list[dict[str, str]]) -> list[str]:
     """Text columns typed in TCVN3 (ABC) or VNI-Windows fonts, put in Unicode in place."""
     notices: dict[legacy_text.LegacyEncoding, list[str]] = {}
@@ -428,7 +414,7 @@ def device_rows_check(
     duplicates inside the file and against the inventory included. Writes nothing."""
     result = CheckedDevices()
     try:
-        header_index, mapping, notices = _find_header(table)
+        header_index, mapping, notices = find_header_any_font(table, COLUMNS)
     except MissingColumnsError as missing:
         result.header_row = missing.header_row
         result.errors = [

@@ -24,6 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from songmay.lib import legacy_text
 from songmay.lib.vietnamese import fold
 
 EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
@@ -50,6 +51,15 @@ class RowError:
     row: int  # 1-based row number as Excel shows it; 0 when the whole file is at fault
     column: str  # the column's Vietnamese name, "" when no single column is at fault
     message: str  # what is wrong and how to fix it, in Vietnamese
+
+    def __str__(self) -> str:
+        """ "Dòng 7, cột Ngày sinh: …", as a command prints it."""
+        where = f"Dòng {self.row}" if self.row else "Tệp"
+        return (
+            f"{where}, cột {self.column}: {self.message}"
+            if self.column
+            else f"{where}: {self.message}"
+        )
 
 
 # ---------------------------------------------------------------------------- reading
@@ -410,6 +420,26 @@ def map_header(header_row: Sequence[str], columns: Iterable[Column]) -> dict[str
     if missing:
         raise MissingColumnsError(missing, 1)
     return found
+
+
+def find_header_any_font(
+    rows: Sequence[Sequence[str]], columns: Sequence[Column]
+) -> tuple[int, dict[str, int], list[str]]:
+    """`find_header`, also when the titles themselves were typed in a legacy font (TCVN3,
+    VNI); the last item is the notice to show the user in that case."""
+    try:
+        index, mapping = find_header(rows, columns)
+        return index, mapping, []
+    except SpreadsheetError:
+        top = [[legacy_text.convert_cell(cell)[0] for cell in row] for row in rows[:10]]
+        if top == [list(row) for row in rows[:10]]:
+            raise
+        index, mapping = find_header(top, columns)
+        return (
+            index,
+            mapping,
+            ["Dòng tiêu đề được gõ bằng phông chữ cũ (TCVN3/VNI) và đã được đọc lại bằng Unicode."],
+        )
 
 
 def find_header(

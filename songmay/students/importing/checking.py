@@ -16,7 +16,12 @@ from songmay.areas.models import Area, AreaLevel, School, SchoolLevel, path_and_
 from songmay.campaigns.models import Campaign
 from songmay.lib import legacy_text
 from songmay.lib.errors import DomainError
-from songmay.lib.spreadsheet import MissingColumnsError, RowError, SpreadsheetError, find_header
+from songmay.lib.spreadsheet import (
+    MissingColumnsError,
+    RowError,
+    SpreadsheetError,
+    find_header_any_font,
+)
 from songmay.students.importing.columns import (
     CHUNK,
     COLUMN_OF_FIELD,
@@ -133,20 +138,6 @@ def _batches(
         number += len(raw)
         if batch:
             yield batch
-
-
-def _find_header(table: list[list[str]]) -> tuple[int, dict[str, int], list[str]]:
-    """The header, also when its own titles were typed in a legacy font."""
-    try:
-        index, mapping = find_header(table, COLUMNS)
-        return index, mapping, []
-    except SpreadsheetError:
-        top = [[legacy_text.convert_cell(cell)[0] for cell in row] for row in table[:10]]
-        if top == table[:10]:
-            raise
-        index, mapping = find_header(top, COLUMNS)
-        return index, mapping, ["Dòng tiêu đề được gõ bằng phông chữ cũ (TCVN3/VNI) và đã được "
-                                "đọc lại bằng Unicode."]  # fmt: skip
 
 
 class _Lookups:
@@ -513,7 +504,7 @@ def _checking(
 ) -> Iterator[PupilRow]:
     head = list(islice(table, LOOKAHEAD))
     try:
-        header_index, mapping, notices = _find_header(head)
+        header_index, mapping, notices = find_header_any_font(head, COLUMNS)
     except MissingColumnsError as missing:
         result.header_row = missing.header_row
         result.errors = [

@@ -15,16 +15,6 @@ from songmay.connectivity.package_services import (
     batch_results_import,
 )
 from songmay.lib.errors import DomainError
-from songmay.lib.spreadsheet import RowError
-
-
-def _line(error: RowError) -> str:
-    where = f"Dòng {error.row}" if error.row else "Tệp"
-    return (
-        f"{where}, cột {error.column}: {error.message}"
-        if error.column
-        else f"{where}: {error.message}"
-    )
 
 
 class Command(BaseCommand):
@@ -78,7 +68,7 @@ class Command(BaseCommand):
             )
         except ResultsRejected as rejected:
             for row_error in rejected.errors:
-                self.stderr.write(_line(row_error))
+                self.stderr.write(str(row_error))
             rows = len({row_error.row for row_error in rejected.errors if row_error.row})
             raise CommandError(
                 f"{len(rejected.errors)} lỗi"

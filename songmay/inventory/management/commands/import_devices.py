@@ -10,15 +10,6 @@ from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError, SpreadsheetError, read_table
 
 
-def _line(error: RowError) -> str:
-    where = f"Dòng {error.row}" if error.row else "Tệp"
-    return (
-        f"{where}, cột {error.column}: {error.message}"
-        if error.column
-        else f"{where}: {error.message}"
-    )
-
-
 class Command(BaseCommand):
     help = (
         "Nhập danh sách thiết bị từ tệp .xlsx/.xls/.ods/.csv vào kho: kiểm tra mọi dòng, "
@@ -95,7 +86,7 @@ class Command(BaseCommand):
         if not errors:
             return
         for error in sorted(errors, key=lambda found: found.row):
-            self.stderr.write(_line(error))
+            self.stderr.write(str(error))
         rows = len({error.row for error in errors if error.row})
         raise CommandError(
             f"{len(errors)} lỗi" + (f" ở {rows} dòng" if rows else "") + "; chưa ghi gì."
