@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=models.Model)
 
+# How the public sees a donor that has not agreed to be named.
+ANONYMOUS_DONOR = "Nhà hảo tâm"
+
 
 class DonorKind(models.TextChoices):
     AGENCY = "agency", "Cơ quan, đơn vị"
@@ -69,7 +72,7 @@ class Donor(models.Model):
 
     @property
     def public_name(self) -> str:
-        return self.name if self.public_name_consent else "Nhà hảo tâm"
+        return self.name if self.public_name_consent else ANONYMOUS_DONOR
 
 
 class SupportKind(models.TextChoices):

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from songmay.campaigns.models import Campaign
 from songmay.donations.models import (
+    ANONYMOUS_DONOR,
     Donation,
     DonationItem,
     DonationKind,
@@ -49,8 +50,6 @@ from songmay.inventory.models import Device, DeviceStatus
 from songmay.lib.money import format_vnd
 from songmay.pool.models import TransferItem
 
-# How the public sees a donor who did not agree to be named (as `Donor.public_name` does).
-ANONYMOUS_DONOR = "Nhà hảo tâm"
 SMALL_COUNT = 5
 SUPPRESSED = "<5"
 # A count hidden only so that a count under 5 cannot be worked out from the total.
