@@ -68,3 +68,18 @@ class SpreadsheetUploadForm(forms.Form):
             raise forms.ValidationError(error.message) from None
         self.file_name = upload.name
         return data
+
+
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+
+
+def query_id(value: str | None) -> int | None:
+    """An id typed in a query string (?campaign=4), or None if it is not one.
+
+    ASCII digits only: "²".isdigit() is true, but int("²") fails; and no larger than a database
+    id can be, so a filter never overflows.
+    """
+    value = (value or "").strip()
+    if value.isascii() and value.isdecimal() and int(value) <= MAX_ID:
+        return int(value)
+    return None

@@ -60,9 +60,13 @@ INSTALLED_APPS = [
     "songmay.reports",
     "songmay.jobs",
     "songmay.api",
+    "songmay.ops",
 ]
 
 MIDDLEWARE = [
+    # First, so the one log line per request times the whole stack.
+    "songmay.ops.logs.RequestLogMiddleware",
+    "songmay.ops.requests.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +115,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
+    }
+# Optional read replica (PostgreSQL streaming replication) for dashboards; only reads inside
+# songmay.ops.routers.read_replica() go there. Tests mirror it onto the default database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["songmay.ops.routers.ReplicaRouter"]
+
+# The cache holds the dashboards' figures (songmay.reports.indicators). Several web processes
+# should share one (SONGMAY_CACHE_URL=redis://127.0.0.1:6379/1) so that a province's figures are
+# computed once for all; without it each process keeps its own (LocMemCache).
+if os.environ.get("SONGMAY_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["SONGMAY_CACHE_URL"],
+            "KEY_PREFIX": "songmay",
+        }
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -238,18 +262,36 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The header the proxy sets to say the client used HTTPS; empty when nothing is in front.
+    _proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO")
+    if _proxy_ssl_header:
+        SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# One JSON object per line on stdout in production (songmay/ops/logs.py); plain text otherwise.
+SONGMAY_LOG_FORMAT = os.environ.get("SONGMAY_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "songmay.ops.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": SONGMAY_LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools narrate every PDF at INFO; only their problems matter.
     "loggers": {
+        # The request line comes from songmay.request; Django's own would repeat it.
+        "django.server": {"level": "ERROR"},
+        "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -25,7 +25,7 @@ def named_urls(resolver: URLResolver | None = None, namespace: str = "") -> Iter
             yield f"{namespace}{entry.name}"
 
 
-PUBLIC = {"healthz", "set_language", "accounts:login", "accounts:logout"}
+PUBLIC = {"healthz", "readyz", "set_language", "accounts:login", "accounts:logout"}
 # The open pages: aggregates only, tested in songmay/reports/tests/ (no pupil data, <5 hidden).
 PUBLIC |= {"reports:public_index", "reports:public_campaign", "reports:public_campaign_csv"}
 PUBLIC |= {"reports:donor_trace"}  # the donor's secret link; a wrong or revoked token is a 404
@@ -515,6 +515,30 @@ def test_shared_objects_are_refused_to_roles_without_the_feature(name, world, cl
         assert client.get(url).status_code == 403, role
 
 
+# The dashboards: the campaign's report for a place inside the scope. Donors and operators have
+# dashboards of their own at "dashboards:home" (every role may open it).
+SCOPED |= {
+    "dashboards:campaign": Case(
+        "province_bn", "province_pt", lambda w: {"pk": w["campaign_bn"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "dashboards:area": Case(
+        "area_ln", "area_sd", lambda w: {"pk": w["campaign_bn"].pk, "area_pk": w["lucngan"].pk},
+        forbidden=["donor", "operator"],
+    ),
+    "dashboards:school": Case(
+        "school_ln", "school_sd",
+        lambda w: {"pk": w["campaign_bn"].pk, "school_pk": w["school_ln"].pk},
+        forbidden=["donor", "operator"],
+    ),
+}  # fmt: skip
+SCOPED["dashboards:report"] = Case(
+    "area_ln", "province_pt", lambda w: {"pk": w["campaign_bn"].pk, "fmt": "xlsx"},
+    forbidden=["donor", "operator"],
+)  # fmt: skip
+PERSONAL_OR_FORMS |= {"dashboards:home": []}
+
+
 @pytest.fixture
 def world(place, make_user):
     from songmay.accounts.services import api_token_create
@@ -830,6 +854,13 @@ API_SCOPED: dict[str, ApiCase] = {
     ),
     "api:get_campaign": ApiCase(
         "area_ln", "province_pt", lambda w: {"campaign_id": w["campaign_bn"].pk}
+    ),
+    # The indicators are aggregates, but of the campaign's pupils: scoped like the dashboard.
+    "api:get_campaign_indicators": ApiCase(
+        "area_ln",
+        "province_pt",
+        lambda w: {"campaign_id": w["campaign_bn"].pk},
+        forbidden=["donor", "operator"],
     ),
     "api:update_campaign": ApiCase(
         "province_bn",

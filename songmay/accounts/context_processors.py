@@ -9,6 +9,7 @@ from songmay.accounts.scope import PERMISSIONS
 
 # (permission, url name, label): the menu shows what the role may use.
 MENU = [
+    ("dashboard.view", "dashboards:home", gettext_noop("Tổng quan")),
     ("campaigns.view", "campaigns:list", gettext_noop("Chương trình")),
     ("students.view", "students:list", gettext_noop("Học sinh")),
     ("students.review", "students:duplicates", gettext_noop("Hồ sơ trùng")),

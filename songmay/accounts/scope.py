@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
             "pool.view", "pool.manage", "pool.receive", "connectivity.view",
             "connectivity.change", "connectivity.request", "connectivity.operate",
+            "reports.view",
         }
     ),
     # The department receives gifts, keeps the ledger and the inventory.
@@ -58,7 +59,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "donations.view", "donations.change", "ledger.view", "inventory.view",
             "inventory.change", "allocation.view", "allocation.run", "allocation.handover",
             "pool.view", "pool.manage", "pool.receive", "connectivity.view",
-            "connectivity.change", "connectivity.request",
+            "connectivity.change", "connectivity.request", "reports.view",
         }
     ),
     Role.AREA_OFFICER: frozenset(
@@ -66,7 +67,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "areas.view", "schools.view", "schools.add", "schools.change", "campaigns.view",
             "students.view", "students.confirm", "students.review", "students.export",
             "inventory.view", "allocation.view", "pool.view", "connectivity.view",
-            "connectivity.change", "connectivity.request",
+            "connectivity.change", "connectivity.request", "reports.view",
         }
     ),
     # School staff register and correct their own pupils; the officers above them confirm.
@@ -75,7 +76,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "schools.view", "schools.change", "campaigns.view",
             "students.view", "students.add", "students.change", "students.export",
             "inventory.view", "allocation.view", "allocation.handover", "pool.view",
-            "pool.receive", "connectivity.view", "connectivity.request",
+            "pool.receive", "connectivity.view", "connectivity.request", "reports.view",
         }
     ),
     # A donor follows its own gifts; it never sees the inventory or the pupils.
@@ -87,9 +88,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "areas.view", "schools.view", "campaigns.view", "audit.view", "users.view",
             "students.view", "students.export", "donations.view", "ledger.view",
             "inventory.view", "allocation.view", "pool.view", "connectivity.view",
+            "reports.view",
         }
     ),
 }  # fmt: skip
+# Every role has a dashboard of its own: the campaign's progress, a donor's gifts, an operator's
+# work.
+PERMISSIONS = {role: granted | {"dashboard.view"} for role, granted in PERMISSIONS.items()}
 
 # Roles that may use the staff pages (lists of schools, areas...).
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER, Role.AREA_OFFICER, Role.SCHOOL_STAFF})

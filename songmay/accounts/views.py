@@ -11,6 +11,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -36,6 +38,16 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def _safe_next(request: AuthenticatedRequest) -> str:
+    """?next= when it is an address on this site; never another site (an open redirect)."""
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
 @login_required
 def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     """Enter a code from the app; without a confirmed device, set one up first."""
@@ -46,7 +58,7 @@ def two_factor(request: AuthenticatedRequest) -> HttpResponse:
             if device.verify_token(form.cleaned_data["code"].strip()):
                 otp_login(request, device)
                 request.session.pop(TWO_FACTOR_PENDING, None)
-                return redirect(request.GET.get("next") or "home")
+                return redirect(_safe_next(request))
             form.add_error("code", "Mã xác thực không đúng hoặc đã hết hạn.")
         return render(request, "accounts/two_factor_verify.html", {"form": form})
     pending = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()

@@ -37,7 +37,7 @@ from songmay.allocation.models import (
 from songmay.areas.models import Area, School, SchoolLevel
 from songmay.audit.services import export_record
 from songmay.campaigns.models import Campaign
-from songmay.forms import show_domain_error
+from songmay.forms import query_id, show_domain_error
 from songmay.inventory.models import DeviceKind
 from songmay.lib.errors import DomainError
 from songmay.students.models import Household
@@ -61,7 +61,7 @@ def _assignment(request: AuthenticatedRequest, pk: int) -> Assignment:
 
 
 def _ids(values: list[str]) -> list[int]:
-    return sorted({int(value) for value in values if value.isdigit()})
+    return sorted({pk for value in values if (pk := query_id(value)) is not None})
 
 
 @requires("allocation.view")
@@ -166,9 +166,10 @@ def run_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "need__student", "need__school", "device__school", "device__warehouse"
         )
     )
-    if tier.isdigit():
-        rows = rows.filter(tier=int(tier))
-    area = Area.objects.filter(pk=int(area_id)).first() if area_id.isdigit() else None
+    if (tier_number := query_id(tier)) is not None:
+        rows = rows.filter(tier=tier_number)
+    area_pk = query_id(area_id)
+    area = Area.objects.filter(pk=area_pk).first() if area_pk is not None else None
     if area is not None:
         rows = rows.filter(need__school__area__path__startswith=area.path)
     page = Paginator(rows.order_by("tier", "pk"), PER_PAGE).get_page(request.GET.get("page"))

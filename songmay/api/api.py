@@ -23,6 +23,7 @@ from songmay.api.campaigns import router as campaigns_router
 from songmay.api.dead_spots import router as dead_spots_router
 from songmay.api.devices import router as devices_router
 from songmay.api.donations import donors_router, pledges_router, receipts_router
+from songmay.api.indicators import router as indicators_router
 from songmay.api.packages import router as packages_router
 from songmay.api.pool import router as pool_router
 from songmay.api.pool_transfers import router as pool_transfers_router
@@ -98,6 +99,7 @@ api = SongmayAPI(
 api.add_router("/areas", areas_router)
 api.add_router("/schools", schools_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("/campaigns", indicators_router)
 api.add_router("/students", students_router)
 api.add_router("/donors", donors_router)
 api.add_router("/pledges", pledges_router)

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, field_validator
 
 from songmay.api.schemas import (
     ERRORS,
+    MAX_ID,
     AreaRef,
     AuthedRequest,
     CampaignRef,
@@ -263,7 +264,7 @@ def create_donor(request: AuthedRequest, payload: DonorIn) -> Status[Donor]:
 def list_pledges(
     request: AuthedRequest,
     campaign: QueryEx[int | None, P(description="Mã số (id) chương trình.")] = None,
-    donor: QueryEx[int | None, P(description="Mã số (id) nhà tài trợ.")] = None,
+    donor: QueryEx[int | None, P(description="Mã số (id) nhà tài trợ.", ge=1, le=MAX_ID)] = None,
     status: QueryEx[PledgeStatus | None, P(description="Trạng thái.")] = None,
 ) -> QuerySet[Pledge]:
     require(request, "donations.view")
@@ -324,7 +325,7 @@ def cancel_pledge(request: AuthedRequest, pledge_id: int, payload: CancelIn) -> 
 def list_receipts(
     request: AuthedRequest,
     campaign: QueryEx[int | None, P(description="Mã số (id) chương trình.")] = None,
-    donor: QueryEx[int | None, P(description="Mã số (id) nhà tài trợ.")] = None,
+    donor: QueryEx[int | None, P(description="Mã số (id) nhà tài trợ.", ge=1, le=MAX_ID)] = None,
     kind: QueryEx[DonationKind | None, P(description="Tiền, thiết bị hay viễn thông.")] = None,
     needs_review: QueryEx[
         bool, P(description="true: chỉ các khoản nhận ngoài thời gian, chưa xem xét.")

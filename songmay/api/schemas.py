@@ -65,8 +65,15 @@ class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+# The largest id a database column holds: a larger number in a filter is refused (422) before
+# it reaches the database, which would otherwise fail on it (500).
+MAX_ID = 2**63 - 1
+# Past this page the row offset would overflow the database's integer.
+MAX_PAGE = 2**31 - 1
+
+
 class PageQuery(PageNumberPagination.Input):
-    page: int = Field(1, ge=1, description="Trang thứ mấy, từ 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Trang thứ mấy, từ 1.")
     page_size: int | None = Field(
         None, ge=1, description="Số dòng mỗi trang: mặc định 50, nhiều nhất 500."
     )

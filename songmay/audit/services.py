@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from django.db import models, transaction
 
 from songmay.audit.context import current_origin
+from songmay.audit.freshness import bump_data_version
 from songmay.audit.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -143,6 +144,7 @@ def audit_record(
     )
     for counter in open_services:
         counter[0] += 1
+    bump_data_version()
     return entry
 
 

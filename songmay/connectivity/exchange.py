@@ -20,6 +20,7 @@ from songmay.lib.spreadsheet import (
     SpreadsheetError,
     find_header,
     read_table,
+    safe_csv_row,
     write_xlsx,
 )
 from songmay.lib.vietnamese import fold
@@ -73,11 +74,11 @@ def batch_csv(rows: Iterable[ExportRow]) -> bytes:
     """The batch as CSV in UTF-8 with a BOM; dates as dd/mm/yyyy."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(safe_csv_row(HEADER))
     for row in rows:
         cells = _cells(row)
         cells[4] = row.consent_on.strftime("%d/%m/%Y") if row.consent_on else ""
-        writer.writerow([*cells, "", "", ""])
+        writer.writerow(safe_csv_row([*cells, "", "", ""]))
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 

@@ -23,7 +23,7 @@ from songmay.donations.forms import (
 )
 from songmay.donations.models import Donation, DonationKind, Donor, Pledge, Spending
 from songmay.donations.services import PurchaseLineData
-from songmay.forms import show_domain_error
+from songmay.forms import query_id, show_domain_error
 from songmay.inventory.models import Device
 from songmay.lib.errors import DomainError
 
@@ -193,7 +193,7 @@ def donation_list(request: AuthenticatedRequest) -> HttpResponse:
 @requires("donations.change")
 def donation_create(request: AuthenticatedRequest) -> HttpResponse:
     initial: dict[str, object] = {"received_on": timezone.localdate()}
-    if pledge_pk := request.GET.get("pledge", ""):
+    if (pledge_pk := query_id(request.GET.get("pledge"))) is not None:
         pledge = Pledge.objects.visible_to(request.user).filter(pk=pledge_pk).first()
         if pledge is not None:
             initial.update(pledge=pledge, donor=pledge.donor, campaign=pledge.campaign)
@@ -255,8 +255,8 @@ def donation_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _campaign_for(request: AuthenticatedRequest) -> Campaign | None:
     campaigns = Campaign.objects.visible_to(request.user).filter(area__isnull=False)
-    if pk := request.GET.get("campaign", ""):
-        if not pk.isdigit():
+    if typed := request.GET.get("campaign", ""):
+        if (pk := query_id(typed)) is None:
             raise Http404
         return get_object_or_404(campaigns, pk=pk)
     return campaigns.filter(Q(donations__isnull=False)).first() or campaigns.first()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.donations.selectors import device_donors
-from songmay.forms import show_domain_error
+from songmay.forms import query_id, show_domain_error
 from songmay.inventory import selectors, services
 from songmay.inventory.forms import (
     BATCH,
@@ -121,11 +121,11 @@ def device_register(request: AuthenticatedRequest) -> HttpResponse:
         initial = {name: request.GET[name] for name in [*BATCH, *STICKY] if name in request.GET}
         form = RegisterForm(initial=initial, user=request.user)
     last = None
-    if request.GET.get("last", "").isdigit():
+    if (last_pk := query_id(request.GET.get("last"))) is not None:
         last = (
             Device.objects.visible_to(request.user)
             .select_related("warehouse", "school")
-            .filter(pk=int(request.GET["last"]))
+            .filter(pk=last_pk)
             .first()
         )
     # How many boxes this officer has scanned today: a running tally to check against the pile.

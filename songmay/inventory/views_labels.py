@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
+from songmay.forms import query_id
 from songmay.inventory.labels import MAX_LABELS, PER_SHEET, device_path, labels_pdf
 from songmay.inventory.models import Device
 
@@ -17,13 +18,14 @@ def device_labels(request: AuthenticatedRequest) -> HttpResponse:
     """?ids=1,2,3 or ?campaign=4; without either, every device in the user's scope."""
     devices = Device.objects.visible_to(request.user).select_related("campaign")
     ids, campaign = request.GET.get("ids", "").strip(), request.GET.get("campaign", "").strip()
-    try:
-        if ids:
-            devices = devices.filter(pk__in=[int(pk) for pk in ids.split(",") if pk.strip()])
-        if campaign:
-            devices = devices.filter(campaign_id=int(campaign))
-    except ValueError:
+    wanted = [query_id(pk) for pk in ids.split(",") if pk.strip()]
+    campaign_pk = query_id(campaign)
+    if None in wanted or (campaign and campaign_pk is None):
         return _refuse(request, "Danh sách thiết bị không hợp lệ: mã thiết bị phải là số.")
+    if ids:
+        devices = devices.filter(pk__in=wanted)
+    if campaign_pk is not None:
+        devices = devices.filter(campaign_id=campaign_pk)
     # One extra row tells "too many" without counting the whole inventory.
     chosen = list(devices.order_by("campaign_id", "seq")[: MAX_LABELS + 1])
     if not chosen:

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from songmay.audit.context import origin
 from songmay.audit.services import audit_record, audited
@@ -240,3 +242,34 @@ def job_files_purge(*, actor: User | None, older_than: dt.timedelta) -> int:
         changes={"files": count, "days": older_than.days},
     )
     return count
+
+
+@audited
+def job_requeue(*, actor: User | None, job: Job) -> Job:
+    """Queue again a job whose worker died before finishing it (killed, machine restarted).
+
+    Its runner wrote in one transaction that died with the worker, so the job starts over
+    from the file it still keeps. Nothing tells a dead worker from a slow one: the operator
+    calls this once the worker is known to be gone. A job still waiting for one is refused.
+    """
+    from songmay.jobs.tasks import run_job  # noqa: PLC0415  (tasks imports this module)
+
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.is_finished:
+        raise DomainError(f"Tác vụ #{job.pk} đã kết thúc; không có gì để chạy lại.")
+    waiting = DBTaskResult.objects.filter(
+        task_path=run_job.module_path, status=TaskResultStatus.READY, args_kwargs__args__0=job.pk
+    )
+    if waiting.exists():
+        raise DomainError(f"Tác vụ #{job.pk} đang chờ đến lượt xử lý; không cần chạy lại.")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, done=0, total=0, summary={})
+    audit_record(
+        actor=actor,
+        action="job.requeued",
+        target=job,
+        target_repr=f"Chạy lại tác vụ #{job.pk}: {job.file_name}"[:255],
+        changes={"kind": job.kind, "was": job.status},
+    )
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    job.refresh_from_db()
+    return job

@@ -92,6 +92,27 @@ def check_upload(data: bytes, filename: str) -> None:
             f"Tệp “{filename}” không phải bảng tính (có thể là PDF, ảnh hoặc tệp hỏng "
             f"được đổi đuôi thành {extension}). {_HOW_TO_FIX}"
         )
+    elif data.startswith(_ZIP_MAGIC) and _unzipped_size(data) > max(
+        MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO * len(data)
+    ):
+        raise SpreadsheetError(
+            f"Tệp “{filename}” giải nén ra lớn bất thường, không giống một danh sách. {_HOW_TO_FIX}"
+        )
+
+
+# A zip bomb: a few megabytes that unzip to gigabytes. Real workbooks unzip to a few dozen
+# times their size; a file is refused when it unzips to more than both of these.
+MAX_ZIP_RATIO = 100
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+
+
+def _unzipped_size(data: bytes) -> int:
+    """What the archive's members declare they unzip to (zipfile never reads past it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a readable zip: the reader says so
 
 
 def read_table(data: bytes, filename: str) -> list[list[str]]:
@@ -349,9 +370,16 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def cell_text(value: object) -> str:
-    """One cell as the text a person sees: 24710101.0 -> "24710101", dates as dd/mm/yyyy."""
+    """One cell as the text a person sees: 24710101.0 -> "24710101", dates as dd/mm/yyyy.
+
+    The apostrophe `safe_cell` puts before text that would run as a formula is taken off
+    again, so a file we exported reads back as the text that was typed.
+    """
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
+        text = unicodedata.normalize("NFC", value).strip()
+        if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+            return text[1:].strip()
+        return text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -513,6 +541,12 @@ def safe_cell(value: object) -> object:
         # Excel has no time zones: keep the wall-clock time the caller localised to.
         return value.replace(tzinfo=None)
     return value
+
+
+def safe_csv_row(values: Iterable[object]) -> list[object]:
+    """One CSV row for `csv.writer`, with text that would run as a formula neutralised the
+    way `write_xlsx` does it; numbers stay numbers, a negative one included."""
+    return [safe_cell(value) for value in values]
 
 
 def _sheet_title(title: str, used: set[str]) -> str:

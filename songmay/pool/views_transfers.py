@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.areas.models import Area, School
 from songmay.campaigns.models import Campaign
+from songmay.forms import query_id
 from songmay.inventory.models import DeviceKind, Warehouse
 from songmay.lib.errors import DomainError
 from songmay.pool import transfer_selectors as selectors
@@ -312,8 +313,8 @@ def outbreak_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def counts(request: AuthenticatedRequest) -> HttpResponse:
     campaigns = Campaign.objects.visible_to(request.user).order_by("-pk")
     campaign = None
-    if request.GET.get("campaign", "").isdigit():
-        campaign = get_object_or_404(campaigns, pk=int(request.GET["campaign"]))
+    if (campaign_pk := query_id(request.GET.get("campaign"))) is not None:
+        campaign = get_object_or_404(campaigns, pk=campaign_pk)
     else:
         campaign = campaigns.first()
     kind = request.GET.get("kind", "")

@@ -49,6 +49,7 @@ from songmay.donations.models import (
 from songmay.inventory.models import Device, DeviceStatus
 from songmay.lib.money import format_vnd
 from songmay.pool.models import TransferItem
+from songmay.reports.indicators import campaign_cube
 
 SMALL_COUNT = 5
 SUPPRESSED = "<5"
@@ -132,6 +133,39 @@ def suppress_small(counts: Sequence[int]) -> tuple[list[str], str]:
 
 
 # ---- The public campaign page ----
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """Pupils needing a device and those equipped in one area, as published."""
+
+    area: str
+    needing: str
+    equipped: str
+    percent: str  # "" when either count is hidden: a share would give it away
+
+
+def public_progress(*, campaign: Campaign) -> tuple[list[ProgressRow], ProgressRow]:
+    """Progress toward 100% by the areas just below the campaign's, from the same indicators
+    as the dashboards; counts under 5 hidden (and those that would give them away)."""
+    cube = campaign_cube(campaign)
+    root = cube.areas[cube.root_path]
+    areas = [node for node in cube.children(root) if node.kind == "area"]
+    needing = [cube.figures(node).needing_device for node in areas]
+    equipped = [cube.figures(node).equipped_total for node in areas]
+    shown_needing, total_needing = suppress_small(needing)
+    shown_equipped, total_equipped = suppress_small(equipped)
+
+    def row(name: str, need: str, done: str) -> ProgressRow:
+        exact = need.isdigit() and done.isdigit() and int(need) > 0
+        percent = f"{100 * int(done) / int(need):.1f}".replace(".", ",") if exact else ""
+        return ProgressRow(name, need, done, percent)
+
+    rows = [
+        row(node.name, need, done)
+        for node, need, done in zip(areas, shown_needing, shown_equipped, strict=True)
+    ]
+    return rows, row("Tổng", total_needing, total_equipped)
 
 
 @dataclass(frozen=True)
@@ -421,6 +455,11 @@ def public_csv_rows(*, campaign: Campaign) -> Iterator[list[object]]:
                 *common, label, line.quantity, line.unit_price, line.total, "",
                 "; ".join(part for part in (model, note and f"HĐ {note}") if part),
             ]  # fmt: skip
+    progress, progress_total = public_progress(campaign=campaign)
+    for row in [*progress, progress_total]:
+        yield ["Tiến độ", "", "", "", "Học sinh cần thiết bị", row.needing, "", "", row.area, ""]
+        yield ["Tiến độ", "", "", "", "Học sinh đã nhận thiết bị", row.equipped, "", "",
+               row.area, ""]  # fmt: skip
     for area in figures.reached:
         yield ["Thiết bị đến học sinh", "", "", "", "Thiết bị đã bàn giao", area.shown, "", "",
                area.area, area.parent]  # fmt: skip

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
+from songmay.lib.spreadsheet import safe_csv_row
 from songmay.reports import selectors
 
 GIFTS_PER_PAGE = 50
@@ -35,8 +36,11 @@ def public_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.public_gift_list(campaign=campaign), GIFTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    progress, progress_total = selectors.public_progress(campaign=campaign)
     return render(request, "reports/public_campaign.html", {
         "campaign": campaign,
+        "progress": progress,
+        "progress_total": progress_total,
         "figures": selectors.public_figures(campaign=campaign),
         "page": page,
         "gifts": selectors.public_gifts(page.object_list),
@@ -61,7 +65,7 @@ def public_campaign_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(selectors.CSV_COLUMNS)
         for row in selectors.public_csv_rows(campaign=campaign):
-            yield writer.writerow(row)
+            yield writer.writerow(safe_csv_row(row))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

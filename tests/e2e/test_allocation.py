@@ -59,6 +59,11 @@ def equipped_on_students_list(page) -> int:
     return int(card.locator(".stat").inner_text())
 
 
+def equipped_on_dashboard(page) -> int:
+    page.goto("/dashboard/")
+    return int(page.locator("#equipped-count").inner_text().replace(".", ""))
+
+
 def test_a_run_from_dry_run_to_two_handovers(page, browser, live_server, lucngan, shoot):
     log_in(page, "so.bacninh")
     page.get_by_role("navigation", name="Điều hướng chính").get_by_role(
@@ -84,6 +89,7 @@ def test_a_run_from_dry_run_to_two_handovers(page, browser, live_server, lucngan
     ).new_page()
     log_in(school, "truong.thlucngan")
     before = equipped_on_students_list(school)
+    on_dashboard = equipped_on_dashboard(school)
     school.get_by_role("navigation", name="Điều hướng chính").get_by_role(
         "link", name="Phân bổ"
     ).click()
@@ -117,4 +123,6 @@ def test_a_run_from_dry_run_to_two_handovers(page, browser, live_server, lucngan
 
     assert equipped_on_students_list(school) == before + 2
     shoot(school, "55-students-equipped")
+    assert equipped_on_dashboard(school) == on_dashboard + 2
+    shoot(school, "56-school-dashboard-equipped")
     school.context.close()

@@ -5,6 +5,8 @@ import zoneinfo
 
 import pytest
 
+from songmay.allocation.tests.conftest import alloc_world  # noqa: F401 - a shared world
+from songmay.connectivity.tests.conftest import package_world, spot_world  # noqa: F401 - shared
 from songmay.donations.tests import conftest as donations
 
 fund = donations.fund  # the Bắc Ninh campaign, its officer, two donors and a store

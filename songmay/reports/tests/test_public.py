@@ -131,7 +131,9 @@ def test_public_page_queries_do_not_grow_with_the_gifts(client, gifts, django_as
     from songmay.donations.services import DonationData, ItemData, donation_receive
 
     url = reverse("reports:public_campaign", args=[gifts["campaign"].pk])
-    with django_assert_num_queries(12):
+    # 12 for the page, 1 for the version of the data and 12 to build the indicators (cached
+    # until the next write).
+    with django_assert_num_queries(25):
         client.get(url)
     for day in range(3):
         donation_receive(
@@ -144,7 +146,7 @@ def test_public_page_queries_do_not_grow_with_the_gifts(client, gifts, django_as
                 items=[ItemData("laptop", 2), ItemData("tablet", 1)],
             ),
         )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(25):
         assert "Máy tính xách tay" in client.get(url).content.decode()
 
 
