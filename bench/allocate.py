@@ -5,7 +5,8 @@ the floor measured in the same run.
     .venv/bin/python bench/allocate.py --pupils 100000 --devices 30000 --schools 2000 \\
         --database-url postgres://postgres@127.0.0.1:5432/
 
-Creates a database `songmay_bench_alloc` (dropped afterwards), migrates, loads the official
+Creates a database `songmay_bench_alloc` (or `--database-name`; dropped afterwards), migrates,
+loads the official areas, then generates with COPY one national campaign: N confirmed pupils in
 areas, then generates with COPY one national campaign: N confirmed pupils in need (default
 1,000,000) at S schools (default 20,000) spread over every commune, and D available devices
 (default 300,000) of the five kinds, most at schools and the rest in provincial stores. Then:
@@ -221,8 +222,14 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         default="postgres://postgres@127.0.0.1:5432/",
         help="postgres://user@host:port/ (the database is created and dropped)",
     )
+    parser.add_argument(
+        "--database-name",
+        default=os.environ.get("SONGMAY_BENCH_DB", BENCH_DB),
+        help=f"name of the throw-away database (default {BENCH_DB}, or $SONGMAY_BENCH_DB),"
+        " so that two people can run the benchmark on one server",
+    )
     options = parser.parse_args()
-    url, server = support.database(options.database_url, BENCH_DB)
+    url, server = support.database(options.database_url, options.database_name)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "songmay.settings")
@@ -287,7 +294,7 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         for goal, met in goals:
             print(f"  {'met' if met else 'NOT met'}: {goal}")
     finally:
-        support.drop(server, BENCH_DB)
+        support.drop(server, options.database_name)
 
 
 if __name__ == "__main__":

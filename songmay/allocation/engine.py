@@ -51,6 +51,11 @@ How it is solved, exactly and without a greedy step:
    (F = sum of F_t) make each objective dominate all later ones together.
 5. The flow is cut into (device class, pupil class, count) pieces hub by hub, in sorted
    order, and each piece takes the lowest ids still free in its two classes.
+6. When devices stay within their province, the network falls apart into provinces (parts
+   that no device, commune or reach joins). Steps 3 and 4 run part by part: each part's
+   lexicographically largest counts add up to the whole's (a direct sum of matroids), every
+   later objective is a sum over parts, and the fair shares use the whole tier's counts.
+   Smaller networks with smaller weights solve much faster than one national network.
 """
 
 from __future__ import annotations
@@ -423,18 +428,23 @@ class _Network:
         largest = int(np.abs(costs).max()) if len(costs) else 0
         if largest * (self.nodes + 1) >= _INT64_LIMIT:
             raise ValueError("allocation too large for exact integer costs; split by province")
+        # Arcs that can carry nothing only slow the solver down: it sees the others alone.
+        capacities = np.concatenate(self.capacities)
+        used = np.flatnonzero(capacities > 0).astype(np.int32)
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate(self.tails),
-            np.concatenate(self.heads),
-            np.concatenate(self.capacities),
-            costs,
+            np.concatenate(self.tails)[used],
+            np.concatenate(self.heads)[used],
+            capacities[used],
+            costs[used],
         )
         solver.set_nodes_supplies(np.asarray(nodes, np.int32), np.asarray(supplies, np.int64))
         status = solver.solve_max_flow_with_min_cost() if maximum else solver.solve()
         if status != solver.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed: {status}")
-        return np.asarray(solver.flows(np.arange(self.arcs, dtype=np.int32)), np.int64)
+        flows = np.zeros(self.arcs, np.int64)
+        flows[used] = solver.flows(np.arange(len(used), dtype=np.int32))
+        return flows
 
 
 def allocate(pupils: Sequence[Pupil], devices: Sequence[Device], rules: Rules) -> Result:
@@ -447,16 +457,6 @@ def allocate(pupils: Sequence[Pupil], devices: Sequence[Device], rules: Rules) -
     finally:
         if collecting:
             gc.enable()
-
-
-@dataclass
-class _Hubs:
-    """Hub nodes of one layer for all earmarks: node id, and what each stands for."""
-
-    node: list[Array] = field(default_factory=list)
-    kind: list[Array] = field(default_factory=list)
-    where: list[Array] = field(default_factory=list)  # place, (commune, province), province
-    group: list[Array] = field(default_factory=list)
 
 
 class _Allocation:
@@ -566,6 +566,288 @@ class _Allocation:
                 k = bisect.bisect_left(self.kinds, name)
                 if k < len(self.kinds) and self.kinds[k] == name and self.rank[li, k] < 0:
                     self.rank[li, k] = r
+
+    # -- the parts of the network -------------------------------------------------------
+    def parts(self) -> list[_Component]:
+        """The network cut where nothing joins it: when devices stay within their province,
+        provinces share no device, no commune and no pupil's tier counts (each province's
+        best counts add up to the best overall ones), so each is solved on its own, with the
+        tier shares of the whole allocation. Provinces that a device or a commune joins stay
+        together."""
+        n_cls, n_dc, n_provinces = len(self.cls_size), len(self.dc_size), len(self.provinces)
+        if self.reach >= ELSEWHERE or n_provinces <= 1:
+            return [_Component(self, np.arange(n_cls), np.arange(n_dc))]
+        # Which provinces each device class touches: its school's, its commune's, its own.
+        touch_dc, touch_province = [], []
+        dc_ok = np.flatnonzero(self.dc_school >= 0)
+        i, j = _join(self.dc_school[dc_ok], self.place_school)
+        touch_dc.append(dc_ok[i])
+        touch_province.append(self.place_province[j])
+        if self.reach >= SAME_COMMUNE:
+            dc_ok = np.flatnonzero(self.dc_commune >= 0)
+            i, j = _join(self.dc_commune[dc_ok], self.pair_commune)
+            touch_dc.append(dc_ok[i])
+            touch_province.append(self.pair_province[j])
+        dc_ok = np.flatnonzero(self.dc_province >= 0)
+        touch_dc.append(dc_ok)
+        touch_province.append(self.dc_province[dc_ok])
+        dc_all, province_all = np.concatenate(touch_dc), np.concatenate(touch_province)
+        # Links between provinces: through a device class, and through a commune that pupils
+        # give in two provinces; then each province's root, the smallest province joined.
+        first_touch = np.full(n_dc, n_provinces, np.int64)
+        np.minimum.at(first_touch, dc_all, province_all)
+        by_commune = np.lexsort((self.pair_province, self.pair_commune))
+        same = self.pair_commune[by_commune][1:] == self.pair_commune[by_commune][:-1]
+        link_a = np.concatenate([first_touch[dc_all], self.pair_province[by_commune][:-1][same]])
+        link_b = np.concatenate([province_all, self.pair_province[by_commune][1:][same]])
+        root = list(range(n_provinces))
+
+        def find(x: int) -> int:
+            while root[x] != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        for a, b in np.unique(np.stack([link_a, link_b]), axis=1).T.tolist():
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                root[max(ra, rb)] = min(ra, rb)
+        part_of = np.array([find(x) for x in range(n_provinces)] + [-1], np.int64)
+        cls_part = part_of[self.place_province[self.cls_place]]
+        dc_part = part_of[first_touch]
+        cls_order = np.argsort(cls_part, kind="stable")
+        dc_order = np.argsort(dc_part, kind="stable")
+        cls_bounds = np.searchsorted(cls_part[cls_order], np.arange(n_provinces + 1))
+        dc_bounds = np.searchsorted(dc_part[dc_order], np.arange(n_provinces + 1))
+        return [
+            _Component(
+                self,
+                cls_order[cls_bounds[p] : cls_bounds[p + 1]],
+                dc_order[dc_bounds[p] : dc_bounds[p + 1]],
+            )
+            for p in range(n_provinces)
+            if cls_bounds[p] < cls_bounds[p + 1] and dc_bounds[p] < dc_bounds[p + 1]
+        ]
+
+    def solve(self) -> tuple[Array, Array, Array]:
+        """The flow, part by part, cut into (device class, pupil class, count) pieces."""
+        self.cls_reached = np.zeros(len(self.cls_size), bool)
+        self.served = np.zeros(self.tiers, np.int64)
+        parts = self.parts() if len(self.cls_size) and len(self.dc_size) else []
+        for part in parts:
+            part.build()
+            self.served += part.count()
+        need = np.bincount(self.tier[self.tier >= 0], minlength=self.tiers)
+        pieces = [(np.zeros(0, np.int64),) * 3]
+        for part in parts:
+            dc, cls, amount = part.pieces(part.choose(self.served, need))
+            pieces.append((part.dc_idx[dc], part.cls_idx[cls], amount))
+            self.cls_reached[part.cls_idx] = part.reached()
+            del part.net  # the networks of all parts are never needed at once
+        dc, cls, amount = (np.concatenate(column) for column in zip(*pieces, strict=True))
+        return dc, cls, amount
+
+    # -- the answer ----------------------------------------------------------------------
+    def run(self) -> Result:
+        self.read_pupils()
+        self.read_devices()
+        dc, cls, amount = self.solve()
+
+        # Each piece takes the lowest free ids of its device class and of its pupil class.
+        by_device = np.lexsort((cls, dc))
+        device_at = np.empty(len(dc), np.int64)
+        device_at[by_device] = self.dc_start[dc[by_device]] + _ranks_within(
+            dc[by_device], amount[by_device]
+        )
+        by_pupil = np.lexsort((dc, cls))
+        pupil_at = np.empty(len(cls), np.int64)
+        pupil_at[by_pupil] = self.cls_start[cls[by_pupil]] + _ranks_within(
+            cls[by_pupil], amount[by_pupil]
+        )
+        piece = np.repeat(np.arange(len(dc)), amount)
+        within = np.arange(len(piece)) - np.repeat(_starts(amount), amount)
+        device = self.device_order[device_at[piece] + within]
+        pupil = self.pupil_order[pupil_at[piece] + within]
+        pair_dc, pair_cls = dc[piece], cls[piece]
+        return Result(
+            assigned=self.assigned(pupil, device, pair_dc, pair_cls),
+            left=self.left(pupil, pair_cls),
+            idle_devices=self.idle(device),
+            tiers=[
+                Tier(
+                    number=t,
+                    label=tier_label(key, self.rules),
+                    need=int(need),
+                    served=int(self.served[t]),
+                )
+                for t, (key, need) in enumerate(
+                    zip(
+                        self.tier_keys,
+                        np.bincount(self.tier[self.tier >= 0], minlength=self.tiers),
+                        strict=True,
+                    )
+                )
+            ],
+        )
+
+    def assigned(self, pupil: Array, device: Array, dc: Array, cls: Array) -> list[Assigned]:
+        place = self.cls_place[cls]
+        dist = np.full(len(pupil), ELSEWHERE, np.int64)
+        dist = np.where(self.dc_province[dc] == self.place_province[place], SAME_PROVINCE, dist)
+        dist = np.where(self.dc_commune[dc] == self.place_commune[place], SAME_COMMUNE, dist)
+        dist = np.where(self.dc_school[dc] == self.place_school[place], SAME_SCHOOL, dist)
+        tier, kind = self.cls_tier[cls], self.dc_kind[dc]
+        rank = self.rank[self.cls_level[cls], kind]
+        reason, first = _group(tier, rank, kind, dist)
+        whys = []
+        for t, r, k, d in zip(
+            tier[first].tolist(),
+            rank[first].tolist(),
+            kind[first].tolist(),
+            dist[first].tolist(),
+            strict=True,
+        ):
+            label = tier_label(self.tier_keys[t], self.rules)
+            kind_name = self.kinds[k]
+            whys.append(
+                f"Nhóm {t + 1} ({label[:1].lower()}{label[1:]}); lựa chọn {r + 1}: "
+                f"{KIND_LABELS.get(kind_name, kind_name)}; {DISTANCE_LABELS[d]}"
+            )
+        order = np.argsort(self.pid[pupil], kind="stable")
+        return [
+            Assigned(p, d, t, r, s, whys[w])
+            for p, d, t, r, s, w in zip(
+                self.pid[pupil][order].tolist(),
+                self.did[device][order].tolist(),
+                tier[order].tolist(),
+                rank[order].tolist(),
+                dist[order].tolist(),
+                reason[order].tolist(),
+                strict=True,
+            )
+        ]
+
+    def left(self, pupil: Array, pair_cls: Array) -> list[Left]:
+        served = np.zeros(self.n, bool)
+        served[pupil] = True
+        cls_of = np.full(self.n, -1, np.int64)
+        cls_of[self.pupil_order] = np.repeat(np.arange(len(self.cls_size)), self.cls_size)
+
+        cls_reached = self.cls_reached
+
+        # Pupils served around each pupil (its school, commune or province), by tier.
+        area_of_place = (self.place_school, self.place_commune, self.place_province)
+        cls_area = (
+            area_of_place[self.reach][self.cls_place]
+            if self.reach < ELSEWHERE
+            else np.zeros(len(self.cls_size), np.int64)
+        )
+        tiers = max(1, self.tiers)
+        served_key = np.sort(cls_area[pair_cls] * tiers + self.cls_tier[pair_cls])
+        keys, counts = np.unique(served_key, return_counts=True)
+        before = np.concatenate([[0], np.cumsum(counts)])
+
+        def served_around(area: int, tier: int) -> tuple[int, int]:
+            at = int(np.searchsorted(keys, area * tiers + tier))
+            same = int(counts[at]) if at < len(keys) and keys[at] == area * tiers + tier else 0
+            start = int(np.searchsorted(keys, area * tiers))
+            return same, int(before[at] - before[start])
+
+        unserved = np.flatnonzero(~served)
+        unserved = unserved[np.argsort(self.pid[unserved], kind="stable")]
+        cls = cls_of[unserved]
+        in_tier = cls >= 0
+        # One reason per (reason, level, tier, area); the household for pupils with no tier.
+        c = np.where(in_tier, cls, len(self.cls_size))
+
+        def of_class(values: Array) -> Array:
+            return np.append(values, 0).astype(np.int64)[c]
+
+        reason, first = _group(
+            in_tier.astype(np.int64),
+            of_class(cls_reached),
+            of_class(self.cls_level),
+            of_class(self.cls_tier),
+            of_class(cls_area),
+            np.where(in_tier, 0, self._household_code(unserved)),
+        )
+        whys = [
+            self._left_why(i, int(cls_of[i]), cls_reached, cls_area, served_around)
+            for i in unserved[first].tolist()
+        ]
+        return [
+            Left(p, t, whys[w])
+            for p, t, w in zip(
+                self.pid[unserved].tolist(),
+                self.tier[unserved].tolist(),
+                reason.tolist(),
+                strict=True,
+            )
+        ]
+
+    def _left_why(
+        self,
+        i: int,
+        k: int,
+        cls_reached: Array,
+        cls_area: Array,
+        served_around: Callable[[int, int], tuple[int, int]],
+    ) -> str:
+        """Why pupil i (of class k, -1 when it has no tier) gets nothing."""
+        if k < 0:
+            household = self.pupils[i].household
+            label = HOUSEHOLD_LABELS.get(household, household)
+            return f"Hoàn cảnh “{label[:1].upper()}{label[1:]}” không nằm trong thứ tự ưu tiên"
+        level = self.levels[int(self.cls_level[k])]
+        kinds = self.rules.level_preferences.get(level, ())
+        if not kinds:
+            label = LEVEL_LABELS.get(level, level)
+            return f"Cấp học “{label}” chưa có loại thiết bị nào trong chính sách"
+        suitable = ", ".join(KIND_LABELS.get(kind, kind) for kind in kinds)
+        reach = REACH_LABELS[self.reach]
+        if not cls_reached[k]:
+            return f"Không có thiết bị phù hợp ({suitable}) {reach}"
+        same, higher = served_around(int(cls_area[k]), int(self.cls_tier[k]))
+        why = (
+            f"Không còn thiết bị phù hợp ({suitable}) {reach}; "
+            f"{_number(same)} em cùng nhóm ưu tiên đã được cấp"
+        )
+        if higher:
+            why += f", {_number(higher)} em nhóm ưu tiên cao hơn đã được cấp"
+        return why
+
+    def _household_code(self, rows: Array) -> Array:
+        households = {name: i for i, name in enumerate(self.households)}
+        return np.array([households[self.pupils[i].household] for i in rows.tolist()], np.int64)
+
+    def idle(self, device: Array) -> list[int]:
+        used = np.zeros(self.m, bool)
+        used[device] = True
+        return np.sort(self.did[~used]).tolist()
+
+
+class _Component:
+    """One part of the network that shares no device, commune or tier share with another:
+    a province when devices travel no further (solved alone, with the same optimum)."""
+
+    def __init__(self, alloc: _Allocation, cls_idx: Array, dc_idx: Array):
+        self.cls_idx, self.dc_idx = cls_idx, dc_idx
+        self.rules, self.reach, self.tiers = alloc.rules, alloc.reach, alloc.tiers
+        self.levels, self.kinds, self.rank = alloc.levels, alloc.kinds, alloc.rank
+        self.schools, self.paths, self.places = alloc.schools, alloc.paths, alloc.places
+        self.place_school, self.place_commune = alloc.place_school, alloc.place_commune
+        self.place_province, self.place_path = alloc.place_province, alloc.place_path
+        self.pair_of_place = alloc.pair_of_place
+        self.pair_commune, self.pair_province = alloc.pair_commune, alloc.pair_province
+        self.group_path, self.group_school = alloc.group_path, alloc.group_school
+        self.cls_place, self.cls_level = alloc.cls_place[cls_idx], alloc.cls_level[cls_idx]
+        self.cls_tier, self.cls_size = alloc.cls_tier[cls_idx], alloc.cls_size[cls_idx]
+        self.dc_group, self.dc_kind = alloc.dc_group[dc_idx], alloc.dc_kind[dc_idx]
+        self.dc_school, self.dc_commune = alloc.dc_school[dc_idx], alloc.dc_commune[dc_idx]
+        self.dc_province, self.dc_size = alloc.dc_province[dc_idx], alloc.dc_size[dc_idx]
+        self.m = int(self.dc_size.sum())
+        self.need = np.bincount(self.cls_tier, weights=self.cls_size, minlength=self.tiers)
+        self.need = self.need.astype(np.int64)
 
     # -- the network ---------------------------------------------------------------------
     def build(self) -> None:
@@ -726,26 +1008,32 @@ class _Allocation:
             parts["dc_head"].append(hub_node + j)
             parts["dc_reach"].append(np.full(len(i), reach))
 
-    def solve(self) -> Array:
-        """The lexicographically best counts per tier, then the best flow for the rest."""
+    def count(self) -> Array:
+        """Stage 1: the lexicographically largest numbers of pupils served, tier by tier."""
         net, tiers, big = self.net, self.tiers, max(1, self.m)
         n_tc = len(self.tc_tier)
-        # Stage 1: cost t per pupil of tier t; by the matroid argument every maximum flow of
-        # minimum cost serves the lexicographically largest counts.
+        # Cost t per pupil of tier t; by the matroid argument every maximum flow of minimum
+        # cost serves the lexicographically largest counts.
         net.add_arcs(self.tc_node + np.arange(n_tc), self.t_node + self.tc_tier, big, 0)
         t_arcs = net.add_arcs(
             self.t_node + np.arange(tiers), np.full(tiers, self.sink), big, np.arange(tiers)
         )
         flows = net.solve(np.array([self.source, self.sink]), np.array([big, -big]), maximum=True)
-        self.served = flows[t_arcs]
-        total = int(self.served.sum())
-        if total == 0:
-            return flows
+        self.served: Array = flows[t_arcs]
+        return self.served
 
-        # Stage 2: tiers fixed; fairness, then rank, then distance, by dominating weights.
+    def choose(self, served: Array, need: Array) -> Array:
+        """Stage 2: with this part's counts per tier fixed, fairness, then rank, then distance,
+        by dominating weights. `served` and `need` per tier are the whole allocation's: the
+        shares are of what the tier receives everywhere."""
+        net, tiers, big = self.net, self.tiers, max(1, self.m)
+        n_tc = len(self.tc_tier)
         for blocks in (net.tails, net.heads, net.capacities, net.costs):
             del blocks[-2:]
         net.arcs = self.fixed_arcs
+        total = int(self.served.sum())
+        if total == 0:
+            return np.zeros(net.arcs, np.int64)
         max_rank = int(self.d0_pl_rank.max()) if len(self.d0_pl_rank) else 0
         w_rank = self.reach * total + 1
         w_fair = total * (max_rank * w_rank + self.reach) + 1
@@ -753,8 +1041,7 @@ class _Allocation:
         net.costs[3] = self.d0_pl_rank * w_rank
         # Tiers served in full or not at all need no choosing: a full tier's pupils become
         # fixed demands of their (place, level) node, an empty tier's pupils drop out.
-        need = np.bincount(self.tier[self.tier >= 0], minlength=tiers)
-        full = self.served == need
+        full = self.served == self.need
         partial = (self.served > 0) & ~full
         fixed_cls = full[self.cls_tier]
         net.capacities[4] = np.where(partial[self.cls_tier], self.cls_size, 0)
@@ -764,7 +1051,7 @@ class _Allocation:
         tc_nodes = self.tc_node + np.arange(n_tc)
         tc_t = self.t_node + self.tc_tier
         if self.rules.fair_shares:
-            share = self.tc_need * self.served[self.tc_tier] // need[self.tc_tier]
+            share = self.tc_need * served[self.tc_tier] // np.maximum(need[self.tc_tier], 1)
             net.add_arcs(tc_nodes, tc_t, share, 0)
             net.add_arcs(tc_nodes, tc_t, big, w_fair)
         else:
@@ -781,6 +1068,17 @@ class _Allocation:
         cls_flows[fixed_cls] = self.cls_size[fixed_cls]
         flows[self.cls_arcs] = cls_flows
         return flows
+
+    def reached(self) -> Array:
+        """Which of this part's pupil classes any suitable device can reach at all."""
+        reached = np.zeros(self.net.nodes, bool)
+        reached[self.dc_arc_head] = True
+        down_layer = self.layer[self.down_tail]
+        for layer in (ELSEWHERE, SAME_PROVINCE, SAME_COMMUNE):
+            sel = down_layer == layer
+            reached[self.down_head[sel][reached[self.down_tail[sel]]]] = True
+        reached[self.d0_pl_head[reached[self.d0_pl_tail]]] = True
+        return reached[self.pl_node + self.cls_pl]
 
     def pieces(self, flows: Array) -> tuple[Array, Array, Array]:
         """The flow cut into (device class, pupil class, count), hub layer by hub layer."""
@@ -823,195 +1121,3 @@ class _Allocation:
             at_out = order_out[np.searchsorted(cum_out, cuts)]
             arriving = (in_dc[at_in], head[at_out], size)
         return arriving
-
-    # -- the answer ----------------------------------------------------------------------
-    def run(self) -> Result:
-        self.read_pupils()
-        self.read_devices()
-        self.build()
-        if len(self.cls_size) and len(self.dc_size):
-            flows = self.solve()
-            dc, cls, amount = self.pieces(flows)
-        else:
-            self.served = np.zeros(self.tiers, np.int64)
-            dc = cls = amount = np.zeros(0, np.int64)
-
-        # Each piece takes the lowest free ids of its device class and of its pupil class.
-        by_device = np.lexsort((cls, dc))
-        device_at = np.empty(len(dc), np.int64)
-        device_at[by_device] = self.dc_start[dc[by_device]] + _ranks_within(
-            dc[by_device], amount[by_device]
-        )
-        by_pupil = np.lexsort((dc, cls))
-        pupil_at = np.empty(len(cls), np.int64)
-        pupil_at[by_pupil] = self.cls_start[cls[by_pupil]] + _ranks_within(
-            cls[by_pupil], amount[by_pupil]
-        )
-        piece = np.repeat(np.arange(len(dc)), amount)
-        within = np.arange(len(piece)) - np.repeat(_starts(amount), amount)
-        device = self.device_order[device_at[piece] + within]
-        pupil = self.pupil_order[pupil_at[piece] + within]
-        pair_dc, pair_cls = dc[piece], cls[piece]
-        return Result(
-            assigned=self.assigned(pupil, device, pair_dc, pair_cls),
-            left=self.left(pupil, pair_cls),
-            idle_devices=self.idle(device),
-            tiers=[
-                Tier(
-                    number=t,
-                    label=tier_label(key, self.rules),
-                    need=int(need),
-                    served=int(self.served[t]),
-                )
-                for t, (key, need) in enumerate(
-                    zip(
-                        self.tier_keys,
-                        np.bincount(self.tier[self.tier >= 0], minlength=self.tiers),
-                        strict=True,
-                    )
-                )
-            ],
-        )
-
-    def assigned(self, pupil: Array, device: Array, dc: Array, cls: Array) -> list[Assigned]:
-        place = self.cls_place[cls]
-        dist = np.full(len(pupil), ELSEWHERE, np.int64)
-        dist = np.where(self.dc_province[dc] == self.place_province[place], SAME_PROVINCE, dist)
-        dist = np.where(self.dc_commune[dc] == self.place_commune[place], SAME_COMMUNE, dist)
-        dist = np.where(self.dc_school[dc] == self.place_school[place], SAME_SCHOOL, dist)
-        tier, kind = self.cls_tier[cls], self.dc_kind[dc]
-        rank = self.rank[self.cls_level[cls], kind]
-        reason, first = _group(tier, rank, kind, dist)
-        whys = []
-        for t, r, k, d in zip(
-            tier[first].tolist(),
-            rank[first].tolist(),
-            kind[first].tolist(),
-            dist[first].tolist(),
-            strict=True,
-        ):
-            label = tier_label(self.tier_keys[t], self.rules)
-            kind_name = self.kinds[k]
-            whys.append(
-                f"Nhóm {t + 1} ({label[:1].lower()}{label[1:]}); lựa chọn {r + 1}: "
-                f"{KIND_LABELS.get(kind_name, kind_name)}; {DISTANCE_LABELS[d]}"
-            )
-        order = np.argsort(self.pid[pupil], kind="stable")
-        return [
-            Assigned(p, d, t, r, s, whys[w])
-            for p, d, t, r, s, w in zip(
-                self.pid[pupil][order].tolist(),
-                self.did[device][order].tolist(),
-                tier[order].tolist(),
-                rank[order].tolist(),
-                dist[order].tolist(),
-                reason[order].tolist(),
-                strict=True,
-            )
-        ]
-
-    def left(self, pupil: Array, pair_cls: Array) -> list[Left]:
-        served = np.zeros(self.n, bool)
-        served[pupil] = True
-        cls_of = np.full(self.n, -1, np.int64)
-        cls_of[self.pupil_order] = np.repeat(np.arange(len(self.cls_size)), self.cls_size)
-
-        # Which (place, level) any suitable device can reach at all.
-        reached = np.zeros(self.net.nodes, bool)
-        reached[self.dc_arc_head] = True
-        down_layer = self.layer[self.down_tail]
-        for layer in (ELSEWHERE, SAME_PROVINCE, SAME_COMMUNE):
-            sel = down_layer == layer
-            reached[self.down_head[sel][reached[self.down_tail[sel]]]] = True
-        reached[self.d0_pl_head[reached[self.d0_pl_tail]]] = True
-        cls_reached = reached[self.pl_node + self.cls_pl]
-
-        # Pupils served around each pupil (its school, commune or province), by tier.
-        area_of_place = (self.place_school, self.place_commune, self.place_province)
-        cls_area = (
-            area_of_place[self.reach][self.cls_place]
-            if self.reach < ELSEWHERE
-            else np.zeros(len(self.cls_size), np.int64)
-        )
-        tiers = max(1, self.tiers)
-        served_key = np.sort(cls_area[pair_cls] * tiers + self.cls_tier[pair_cls])
-        keys, counts = np.unique(served_key, return_counts=True)
-        before = np.concatenate([[0], np.cumsum(counts)])
-
-        def served_around(area: int, tier: int) -> tuple[int, int]:
-            at = int(np.searchsorted(keys, area * tiers + tier))
-            same = int(counts[at]) if at < len(keys) and keys[at] == area * tiers + tier else 0
-            start = int(np.searchsorted(keys, area * tiers))
-            return same, int(before[at] - before[start])
-
-        unserved = np.flatnonzero(~served)
-        unserved = unserved[np.argsort(self.pid[unserved], kind="stable")]
-        cls = cls_of[unserved]
-        in_tier = cls >= 0
-        # One reason per (reason, level, tier, area); the household for pupils with no tier.
-        c = np.where(in_tier, cls, len(self.cls_size))
-
-        def of_class(values: Array) -> Array:
-            return np.append(values, 0).astype(np.int64)[c]
-
-        reason, first = _group(
-            in_tier.astype(np.int64),
-            of_class(cls_reached),
-            of_class(self.cls_level),
-            of_class(self.cls_tier),
-            of_class(cls_area),
-            np.where(in_tier, 0, self._household_code(unserved)),
-        )
-        whys = [
-            self._left_why(i, int(cls_of[i]), cls_reached, cls_area, served_around)
-            for i in unserved[first].tolist()
-        ]
-        return [
-            Left(p, t, whys[w])
-            for p, t, w in zip(
-                self.pid[unserved].tolist(),
-                self.tier[unserved].tolist(),
-                reason.tolist(),
-                strict=True,
-            )
-        ]
-
-    def _left_why(
-        self,
-        i: int,
-        k: int,
-        cls_reached: Array,
-        cls_area: Array,
-        served_around: Callable[[int, int], tuple[int, int]],
-    ) -> str:
-        """Why pupil i (of class k, -1 when it has no tier) gets nothing."""
-        if k < 0:
-            household = self.pupils[i].household
-            label = HOUSEHOLD_LABELS.get(household, household)
-            return f"Hoàn cảnh “{label[:1].upper()}{label[1:]}” không nằm trong thứ tự ưu tiên"
-        level = self.levels[int(self.cls_level[k])]
-        kinds = self.rules.level_preferences.get(level, ())
-        if not kinds:
-            label = LEVEL_LABELS.get(level, level)
-            return f"Cấp học “{label}” chưa có loại thiết bị nào trong chính sách"
-        suitable = ", ".join(KIND_LABELS.get(kind, kind) for kind in kinds)
-        reach = REACH_LABELS[self.reach]
-        if not cls_reached[k]:
-            return f"Không có thiết bị phù hợp ({suitable}) {reach}"
-        same, higher = served_around(int(cls_area[k]), int(self.cls_tier[k]))
-        why = (
-            f"Không còn thiết bị phù hợp ({suitable}) {reach}; "
-            f"{_number(same)} em cùng nhóm ưu tiên đã được cấp"
-        )
-        if higher:
-            why += f", {_number(higher)} em nhóm ưu tiên cao hơn đã được cấp"
-        return why
-
-    def _household_code(self, rows: Array) -> Array:
-        households = {name: i for i, name in enumerate(self.households)}
-        return np.array([households[self.pupils[i].household] for i in rows.tolist()], np.int64)
-
-    def idle(self, device: Array) -> list[int]:
-        used = np.zeros(self.m, bool)
-        used[device] = True
-        return np.sort(self.did[~used]).tolist()
