@@ -14,7 +14,7 @@ areas, then generates with COPY one national campaign: N confirmed pupils in nee
 - floor: COPY the needs out of PostgreSQL, and COPY as many assignment rows as the run
   serves into a copy of the assignment table (same indexes), dropped afterwards;
 - read: the run's inputs read from the database (`allocation.inputs.read_inputs`);
-- solve: the engine (`allocation.engine.allocate`);
+- solve: the engine (`allocation.engine.allocate_table`);
 - draft: the rest of `run_create` (summary, stored inputs, proposals and unserved rows);
 - write: `run_approve` (reserve the devices, create the assignments and their events).
 
@@ -249,7 +249,7 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         )
         seconds: dict[str, float] = {}
         _timed(services, "read_inputs", seconds)
-        _timed(services.engine, "allocate", seconds)
+        _timed(services.engine, "allocate_table", seconds)
         support.reset_peak()
         baseline = support.peak_mib()
         started = time.perf_counter()
@@ -263,7 +263,7 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         if run.status != RunStatus.APPROVED or served != run.summary["served"]:
             raise SystemExit(f"unexpected outcome: {run.status}, {served} assignments")
         floor = _floor(campaign, served)
-        read, solve = seconds["read_inputs"], seconds["allocate"]
+        read, solve = seconds["read_inputs"], seconds["allocate_table"]
         store = draft - read - solve
         core = read + solve + write
 

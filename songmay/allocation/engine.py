@@ -63,7 +63,7 @@ from __future__ import annotations
 import bisect
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -151,6 +151,176 @@ class Result:
     left: list[Left]
     idle_devices: list[int]
     tiers: list[Tier]
+
+
+# ---------------------------------------------------------------------------
+# The same as columns: how a national campaign's million pupils reach the engine and leave it
+# without a million objects on the way. Strings are codes into a small table of names.
+
+Array = np.ndarray[Any, Any]
+NO_ID = -(2**62)  # no school, commune, province or earmark school
+
+
+def coded(values: Sequence[str]) -> tuple[list[str], Array]:
+    """(names, code of each value): the names in order of first appearance."""
+    seen: dict[str, int] = {}
+    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), np.int64, len(values))
+    return list(seen), codes
+
+
+def _ids(values: Iterable[int | None], n: int) -> Array:
+    return np.fromiter((NO_ID if v is None else v for v in values), np.int64, n)
+
+
+@dataclass(frozen=True)
+class PupilTable:
+    """Pupils as NumPy columns, one row per pupil; fields as in `Pupil`."""
+
+    id: Array
+    level: Array  # codes into `levels`
+    household: Array  # codes into `households`
+    school: Array
+    commune: Array
+    province: Array
+    area_path: Array  # codes into `paths`
+    special: Array  # bool
+    online_area: Array  # bool
+    household_key: Array  # codes into `household_keys` ("" for none)
+    sibling: Array
+    levels: Sequence[str]
+    households: Sequence[str]
+    paths: Sequence[str]
+    household_keys: Sequence[str]
+
+    @classmethod
+    def of(cls, pupils: Sequence[Pupil]) -> PupilTable:
+        n = len(pupils)
+        numbers: Array = np.fromiter(
+            map(
+                attrgetter(
+                    "id", "school", "commune", "province", "sibling", "special", "online_area"
+                ),
+                pupils,
+            ),
+            np.dtype((np.int64, 7)),
+            n,
+        ).reshape(n, 7)
+        levels, level = coded([p.level for p in pupils])
+        households, household = coded([p.household for p in pupils])
+        paths, path = coded([p.area_path for p in pupils])
+        keys, key = coded([p.household_key for p in pupils])
+        return cls(
+            id=numbers[:, 0], level=level, household=household, school=numbers[:, 1],
+            commune=numbers[:, 2], province=numbers[:, 3], area_path=path,
+            special=numbers[:, 5] != 0, online_area=numbers[:, 6] != 0, household_key=key,
+            sibling=numbers[:, 4], levels=levels, households=households, paths=paths,
+            household_keys=keys,
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def __iter__(self) -> Iterator[Pupil]:
+        columns = (
+            self.id, self.level, self.household, self.school, self.commune, self.province,
+            self.area_path, self.special, self.online_area, self.household_key, self.sibling,
+        )  # fmt: skip
+        for i, lv, h, s, c, p, a, sp, o, k, sib in zip(
+            *(column.tolist() for column in columns), strict=True
+        ):
+            yield Pupil(
+                i, self.levels[lv], self.households[h], s, c, p, self.paths[a], sp, o,
+                self.household_keys[k], sib,
+            )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeviceTable:
+    """Devices as NumPy columns, one row per device; fields as in `Device`, NO_ID for None."""
+
+    id: Array
+    kind: Array  # codes into `kinds`
+    school: Array
+    commune: Array
+    province: Array
+    earmark_path: Array  # codes into `earmark_paths`
+    earmark_school: Array
+    kinds: Sequence[str]
+    earmark_paths: Sequence[str]
+
+    @classmethod
+    def of(cls, devices: Sequence[Device]) -> DeviceTable:
+        m = len(devices)
+        kinds, kind = coded([d.kind for d in devices])
+        paths, path = coded([d.earmark_path for d in devices])
+        return cls(
+            id=np.fromiter(map(attrgetter("id"), devices), np.int64, m),
+            kind=kind,
+            school=_ids(map(attrgetter("school"), devices), m),
+            commune=_ids(map(attrgetter("commune"), devices), m),
+            province=_ids(map(attrgetter("province"), devices), m),
+            earmark_path=path,
+            earmark_school=_ids(map(attrgetter("earmark_school"), devices), m),
+            kinds=kinds,
+            earmark_paths=paths,
+        )
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def __iter__(self) -> Iterator[Device]:
+        def some(value: int) -> int | None:
+            return None if value == NO_ID else value
+
+        columns = (
+            self.id, self.kind, self.school, self.commune, self.province, self.earmark_path,
+            self.earmark_school,
+        )  # fmt: skip
+        for i, k, s, c, p, e, es in zip(*(column.tolist() for column in columns), strict=True):
+            yield Device(
+                i, self.kinds[k], some(s), some(c), some(p), self.earmark_paths[e], some(es)
+            )
+
+
+@dataclass
+class ResultTable:
+    """`Result` as columns: reasons are codes into `whys` and `left_whys`."""
+
+    pupil: Array  # the assignments, by pupil id
+    device: Array
+    tier: Array
+    preference: Array
+    distance: Array
+    why: Array
+    whys: list[str]
+    left_pupil: Array  # the pupils left unserved, by id
+    left_tier: Array
+    left_why: Array
+    left_whys: list[str]
+    idle_devices: Array
+    tiers: list[Tier]
+
+    def result(self) -> Result:
+        whys, left_whys = self.whys, self.left_whys
+        return Result(
+            assigned=[
+                Assigned(p, d, t, r, s, whys[w])
+                for p, d, t, r, s, w in zip(
+                    self.pupil.tolist(), self.device.tolist(), self.tier.tolist(),
+                    self.preference.tolist(), self.distance.tolist(), self.why.tolist(),
+                    strict=True,
+                )
+            ],
+            left=[
+                Left(p, t, left_whys[w])
+                for p, t, w in zip(
+                    self.left_pupil.tolist(), self.left_tier.tolist(), self.left_why.tolist(),
+                    strict=True,
+                )
+            ],
+            idle_devices=self.idle_devices.tolist(),
+            tiers=self.tiers,
+        )  # fmt: skip
 
 
 # Kinds, households, levels and distances as the reasons say them.
@@ -317,24 +487,8 @@ def check(
 # ---------------------------------------------------------------------------
 # The solver: classes, a flow network, two min-cost max-flows, and back to ids.
 
-_NONE = -(2**62)  # None in an integer column
+_NONE = NO_ID
 _INT64_LIMIT = 2**62  # headroom under 2**63 for the solver's cost scaling
-Array = np.ndarray[Any, Any]
-
-
-def _strings(values: Iterable[str], n: int) -> tuple[list[str], Array]:
-    """Codes of strings, numbered in sorted order so that input order never matters."""
-    seen: dict[str, int] = {}
-    raw = np.fromiter((seen.setdefault(v, len(seen)) for v in values), np.int64, n)
-    names = sorted(seen)
-    remap = np.empty(len(names), np.int64)
-    for code, name in enumerate(names):
-        remap[seen[name]] = code
-    return names, remap[raw]
-
-
-def _optional_ints(values: Iterable[int | None], n: int) -> Array:
-    return np.fromiter((_NONE if v is None else v for v in values), np.int64, n)
 
 
 def _group(*columns: Array) -> tuple[Array, Array]:
@@ -449,18 +603,31 @@ class _Network:
 
 def allocate(pupils: Sequence[Pupil], devices: Sequence[Device], rules: Rules) -> Result:
     """The optimal assignment of devices to pupils under the rules, with reasons."""
-    # Millions of small objects and no cycles: the cycle collector would only slow this down.
+    # Many small objects and no cycles: the cycle collector would only slow this down.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Allocation(pupils, devices, rules).run()
+        return allocate_table(PupilTable.of(pupils), DeviceTable.of(devices), rules).result()
     finally:
         if collecting:
             gc.enable()
 
 
+def allocate_table(pupils: PupilTable, devices: DeviceTable, rules: Rules) -> ResultTable:
+    """`allocate` over columns, for a national campaign."""
+    return _Allocation(pupils, devices, rules).run()
+
+
+def _sorted_codes(names: Sequence[str], codes: Array) -> tuple[list[str], Array]:
+    """Names in sorted order and the codes renumbered to match: input order never matters."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    remap = np.empty(len(names), np.int64)
+    remap[order] = np.arange(len(names))
+    return [names[i] for i in order], remap[codes] if len(codes) else codes.astype(np.int64)
+
+
 class _Allocation:
-    def __init__(self, pupils: Sequence[Pupil], devices: Sequence[Device], rules: Rules):
+    def __init__(self, pupils: PupilTable, devices: DeviceTable, rules: Rules):
         self.pupils, self.devices, self.rules = pupils, devices, rules
         self.reach = max(SAME_SCHOOL, min(ELSEWHERE, rules.max_distance))
 
@@ -468,23 +635,19 @@ class _Allocation:
     def read_pupils(self) -> None:
         pupils, rules = self.pupils, self.rules
         n = self.n = len(pupils)
-        numbers: Array = np.fromiter(
-            map(
-                attrgetter(
-                    "id", "school", "commune", "province", "sibling", "special", "online_area"
-                ),
-                pupils,
-            ),
-            np.dtype((np.int64, 7)),
-            n,
-        ).reshape(n, 7)
-        self.pid = numbers[:, 0]
-        school, commune, province = numbers[:, 1], numbers[:, 2], numbers[:, 3]
-        sibling, special, online = numbers[:, 4], numbers[:, 5] != 0, numbers[:, 6] != 0
-        has_household = np.fromiter(map(bool, map(attrgetter("household_key"), pupils)), bool, n)
-        self.levels, self.level = _strings(map(attrgetter("level"), pupils), n)
-        self.households, household = _strings(map(attrgetter("household"), pupils), n)
-        self.paths, path = _strings(map(attrgetter("area_path"), pupils), n)
+        self.pid = np.asarray(pupils.id, np.int64)
+        school = np.asarray(pupils.school, np.int64)
+        commune = np.asarray(pupils.commune, np.int64)
+        province = np.asarray(pupils.province, np.int64)
+        sibling = np.asarray(pupils.sibling, np.int64)
+        special = np.asarray(pupils.special, bool)
+        online = np.asarray(pupils.online_area, bool)
+        named_key = np.array([bool(key) for key in pupils.household_keys], bool)
+        has_household = named_key[pupils.household_key] if n else np.zeros(0, bool)
+        self.levels, self.level = _sorted_codes(pupils.levels, pupils.level)
+        self.households, household = _sorted_codes(pupils.households, pupils.household)
+        self.household = household
+        self.paths, path = _sorted_codes(pupils.paths, pupils.area_path)
 
         # Tier codes sort like `tier_key`.
         order: dict[str, int] = {}
@@ -536,14 +699,14 @@ class _Allocation:
     # -- devices -------------------------------------------------------------------------
     def read_devices(self) -> None:
         devices = self.devices
-        m = self.m = len(devices)
-        self.did = np.fromiter(map(attrgetter("id"), devices), np.int64, m)
-        self.kinds, kind = _strings(map(attrgetter("kind"), devices), m)
-        school = _optional_ints(map(attrgetter("school"), devices), m)
-        commune = _optional_ints(map(attrgetter("commune"), devices), m)
-        province = _optional_ints(map(attrgetter("province"), devices), m)
-        earmark_paths, earmark_path = _strings(map(attrgetter("earmark_path"), devices), m)
-        earmark_school = _optional_ints(map(attrgetter("earmark_school"), devices), m)
+        self.m = len(devices)
+        self.did = np.asarray(devices.id, np.int64)
+        self.kinds, kind = _sorted_codes(devices.kinds, devices.kind)
+        school = np.asarray(devices.school, np.int64)
+        commune = np.asarray(devices.commune, np.int64)
+        province = np.asarray(devices.province, np.int64)
+        earmark_paths, earmark_path = _sorted_codes(devices.earmark_paths, devices.earmark_path)
+        earmark_school = np.asarray(devices.earmark_school, np.int64)
         group, first = _group(earmark_path, np.unique(earmark_school, return_inverse=True)[1])
         self.group_path = [earmark_paths[i] for i in earmark_path[first].tolist()]
         self.group_school = earmark_school[first].tolist()
@@ -648,7 +811,7 @@ class _Allocation:
         return dc, cls, amount
 
     # -- the answer ----------------------------------------------------------------------
-    def run(self) -> Result:
+    def run(self) -> ResultTable:
         self.read_pupils()
         self.read_devices()
         dc, cls, amount = self.solve()
@@ -669,9 +832,13 @@ class _Allocation:
         device = self.device_order[device_at[piece] + within]
         pupil = self.pupil_order[pupil_at[piece] + within]
         pair_dc, pair_cls = dc[piece], cls[piece]
-        return Result(
-            assigned=self.assigned(pupil, device, pair_dc, pair_cls),
-            left=self.left(pupil, pair_cls),
+        left_pupil, left_tier, left_why, left_whys = self.left(pupil, pair_cls)
+        return ResultTable(
+            *self.assigned(pupil, device, pair_dc, pair_cls),
+            left_pupil=left_pupil,
+            left_tier=left_tier,
+            left_why=left_why,
+            left_whys=left_whys,
             idle_devices=self.idle(device),
             tiers=[
                 Tier(
@@ -690,7 +857,11 @@ class _Allocation:
             ],
         )
 
-    def assigned(self, pupil: Array, device: Array, dc: Array, cls: Array) -> list[Assigned]:
+    def assigned(
+        self, pupil: Array, device: Array, dc: Array, cls: Array
+    ) -> tuple[Array, Array, Array, Array, Array, Array, list[str]]:
+        """(pupil id, device id, tier, preference, distance, reason) columns, by pupil id,
+        and the reasons' texts."""
         place = self.cls_place[cls]
         dist = np.full(len(pupil), ELSEWHERE, np.int64)
         dist = np.where(self.dc_province[dc] == self.place_province[place], SAME_PROVINCE, dist)
@@ -714,20 +885,18 @@ class _Allocation:
                 f"{KIND_LABELS.get(kind_name, kind_name)}; {DISTANCE_LABELS[d]}"
             )
         order = np.argsort(self.pid[pupil], kind="stable")
-        return [
-            Assigned(p, d, t, r, s, whys[w])
-            for p, d, t, r, s, w in zip(
-                self.pid[pupil][order].tolist(),
-                self.did[device][order].tolist(),
-                tier[order].tolist(),
-                rank[order].tolist(),
-                dist[order].tolist(),
-                reason[order].tolist(),
-                strict=True,
-            )
-        ]
+        return (
+            self.pid[pupil][order],
+            self.did[device][order],
+            tier[order],
+            rank[order],
+            dist[order],
+            reason[order],
+            whys,
+        )
 
-    def left(self, pupil: Array, pair_cls: Array) -> list[Left]:
+    def left(self, pupil: Array, pair_cls: Array) -> tuple[Array, Array, Array, list[str]]:
+        """(pupil id, tier, reason) columns of the pupils left, by id, and the reasons."""
         served = np.zeros(self.n, bool)
         served[pupil] = True
         cls_of = np.full(self.n, -1, np.int64)
@@ -769,21 +938,13 @@ class _Allocation:
             of_class(self.cls_level),
             of_class(self.cls_tier),
             of_class(cls_area),
-            np.where(in_tier, 0, self._household_code(unserved)),
+            np.where(in_tier, 0, self.household[unserved]),
         )
         whys = [
             self._left_why(i, int(cls_of[i]), cls_reached, cls_area, served_around)
             for i in unserved[first].tolist()
         ]
-        return [
-            Left(p, t, whys[w])
-            for p, t, w in zip(
-                self.pid[unserved].tolist(),
-                self.tier[unserved].tolist(),
-                reason.tolist(),
-                strict=True,
-            )
-        ]
+        return self.pid[unserved], self.tier[unserved], reason, whys
 
     def _left_why(
         self,
@@ -795,7 +956,7 @@ class _Allocation:
     ) -> str:
         """Why pupil i (of class k, -1 when it has no tier) gets nothing."""
         if k < 0:
-            household = self.pupils[i].household
+            household = self.households[int(self.household[i])]
             label = HOUSEHOLD_LABELS.get(household, household)
             return f"Hoàn cảnh “{label[:1].upper()}{label[1:]}” không nằm trong thứ tự ưu tiên"
         level = self.levels[int(self.cls_level[k])]
@@ -816,14 +977,10 @@ class _Allocation:
             why += f", {_number(higher)} em nhóm ưu tiên cao hơn đã được cấp"
         return why
 
-    def _household_code(self, rows: Array) -> Array:
-        households = {name: i for i, name in enumerate(self.households)}
-        return np.array([households[self.pupils[i].household] for i in rows.tolist()], np.int64)
-
-    def idle(self, device: Array) -> list[int]:
+    def idle(self, device: Array) -> Array:
         used = np.zeros(self.m, bool)
         used[device] = True
-        return np.sort(self.did[~used]).tolist()
+        return np.sort(self.did[~used])
 
 
 class _Component:
