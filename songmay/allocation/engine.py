@@ -576,6 +576,25 @@ class _Network:
         self.arcs += n
         return block
 
+    def reduced_costs(self, flows: Array) -> Array:
+        """Each arc's cost reduced by optimal node potentials for `flows` (an optimal flow):
+        shortest distances in the residual network (Bellman-Ford), so that no residual arc
+        has a negative reduced cost. Meant for small networks."""
+        tails, heads = np.concatenate(self.tails), np.concatenate(self.heads)
+        capacities, costs = np.concatenate(self.capacities), np.concatenate(self.costs)
+        forward, backward = flows < capacities, flows > 0
+        u = np.concatenate([tails[forward], heads[backward]])
+        v = np.concatenate([heads[forward], tails[backward]])
+        c = np.concatenate([costs[forward], -costs[backward]])
+        distance = np.zeros(self.nodes, np.int64)
+        for _ in range(self.nodes + 1):
+            shorter = distance.copy()
+            np.minimum.at(shorter, v, distance[u] + c)
+            if np.array_equal(shorter, distance):
+                return costs + distance[tails] - distance[heads]
+            distance = shorter
+        raise RuntimeError("a negative cycle: the flow is not optimal")
+
     def solve(self, nodes: Array, supplies: Array, *, maximum: bool) -> Array:
         """A minimum-cost flow (of maximum value if `maximum`); the flow on every arc."""
         costs = np.concatenate(self.costs) if self.costs else np.zeros(0, np.int64)
@@ -1005,6 +1024,15 @@ class _Component:
         self.m = int(self.dc_size.sum())
         self.need = np.bincount(self.cls_tier, weights=self.cls_size, minlength=self.tiers)
         self.need = self.need.astype(np.int64)
+        # Where every device may go to every pupil (no earmark, one province or no limit),
+        # where a device is and where a pupil is matter for the distance alone.
+        groups = np.unique(self.dc_group).tolist()
+        free = all(self.group_path[g] == "" and self.group_school[g] == NO_ID for g in groups)
+        provinces = np.union1d(self.place_province[self.cls_place], self.dc_province)
+        self.everywhere = free and (
+            self.reach >= ELSEWHERE
+            or (self.reach == SAME_PROVINCE and len(provinces) == 1 and provinces[0] >= 0)
+        )
 
     # -- the network ---------------------------------------------------------------------
     def build(self) -> None:
@@ -1062,12 +1090,13 @@ class _Component:
         self.down_arcs = net.add_arcs(self.down_tail, self.down_head, big, 0)
         self.d0_pl_tail, self.d0_pl_head = cat(parts["d0_pl_tail"]), cat(parts["d0_pl_head"])
         self.d0_pl_rank = cat(parts["d0_pl_rank"])
+        self.d0_pl_kind = cat(parts["d0_pl_kind"])
         self.d0_pl_arcs = net.add_arcs(self.d0_pl_tail, self.d0_pl_head, big, 0)
         self.cls_arcs = net.add_arcs(
             self.pl_node + self.cls_pl, self.tc_node + tc, self.cls_size, 0
         )
         self.cls_tc = tc
-        self.fixed_arcs = net.arcs
+        self.fixed_arcs, self.fixed_blocks = net.arcs, len(net.tails)
 
     def _inside(self, path: str, school: int) -> Array:
         """Which places an earmark (a path prefix, a school, both or neither) admits."""
@@ -1103,6 +1132,7 @@ class _Component:
         parts["d0_pl_tail"].append(d0_node + d0)
         parts["d0_pl_head"].append(self.pl_node + want_pl[sel])
         parts["d0_pl_rank"].append(want_rank[sel])
+        parts["d0_pl_kind"].append(want_kind[sel])
         # Commune level: one node per ((commune, province), kind).
         pair = self.pair_of_place[d0_place]
         d1, d1_first = _group(pair, d0_kind)
@@ -1167,6 +1197,8 @@ class _Component:
 
     def count(self) -> Array:
         """Stage 1: the lexicographically largest numbers of pupils served, tier by tier."""
+        if self.everywhere:
+            return self._count_by_kind()
         net, tiers, big = self.net, self.tiers, max(1, self.m)
         n_tc = len(self.tc_tier)
         # Cost t per pupil of tier t; by the matroid argument every maximum flow of minimum
@@ -1183,6 +1215,8 @@ class _Component:
         """Stage 2: with this part's counts per tier fixed, fairness, then rank, then distance,
         by dominating weights. `served` and `need` per tier are the whole allocation's: the
         shares are of what the tier receives everywhere."""
+        if self.everywhere:
+            return self._choose_by_kind(served, need)
         net, tiers, big = self.net, self.tiers, max(1, self.m)
         n_tc = len(self.tc_tier)
         for blocks in (net.tails, net.heads, net.capacities, net.costs):
@@ -1225,6 +1259,145 @@ class _Component:
         cls_flows[fixed_cls] = self.cls_size[fixed_cls]
         flows[self.cls_arcs] = cls_flows
         return flows
+
+    # -- when every device may go to every pupil -------------------------------------------
+    # Then the first three objectives see only kinds, levels, tiers and communes: they are
+    # solved on a network of those alone (kind -> level -> (tier, commune) -> tier), tiny
+    # whatever the number of schools. Its optimal node potentials, carried over to the whole
+    # network (every node of a kind takes its kind's, every (school, level) its level's...),
+    # say which arcs every optimum leaves empty or fills (complementary slackness); the whole
+    # network, so restricted, then only minimises the distance, with costs 0 to 3.
+
+    def _count_by_kind(self) -> Array:
+        nk, nl, tiers, big = len(self.kinds), len(self.levels), self.tiers, max(1, self.m)
+        supply = np.bincount(self.dc_kind, weights=self.dc_size, minlength=nk).astype(np.int64)
+        need = np.bincount(
+            self.cls_level * tiers + self.cls_tier, weights=self.cls_size, minlength=nl * tiers
+        ).astype(np.int64)
+        net = _Network()
+        source, sink, kind, level, tier = (net.add_nodes(n) for n in (1, 1, nk, nl, tiers))
+        net.add_arcs(np.full(nk, source), kind + np.arange(nk), supply, 0)
+        li, ki = np.nonzero(self.rank >= 0)
+        net.add_arcs(kind + ki, level + li, big + 1, 0)
+        lt = np.flatnonzero(need)
+        net.add_arcs(level + lt // tiers, tier + lt % tiers, need[lt], 0)
+        t_arcs = net.add_arcs(tier + np.arange(tiers), np.full(tiers, sink), big, np.arange(tiers))
+        flows = net.solve(np.array([source, sink]), np.array([big, -big]), maximum=True)
+        self.served = flows[t_arcs]
+        return self.served
+
+    def _choose_by_kind(self, served: Array, need: Array) -> Array:
+        net, big, tiers = self.net, max(1, self.m), self.tiers
+        total = int(self.served.sum())
+        if total == 0:
+            return np.zeros(net.arcs, np.int64)
+        full = self.served == self.need
+        partial = (self.served > 0) & ~full
+        fixed_cls = full[self.cls_tier]
+        open_cls = np.flatnonzero(partial[self.cls_tier])
+        open_tc = np.flatnonzero(partial[self.tc_tier])
+        if self.rules.fair_shares:
+            share = self.tc_need * served[self.tc_tier] // np.maximum(need[self.tc_tier], 1)
+        else:
+            share = np.zeros(len(self.tc_tier), np.int64)
+        t_served = np.where(partial, self.served, 0)
+        rc_supply, rank_rc, cls_rc, rc_within, rc_over = self._kind_reduced_costs(
+            share, t_served, fixed_cls, open_cls, open_tc
+        )
+
+        # The whole network, restricted to what keeps the first three objectives optimal.
+        for blocks in (net.tails, net.heads, net.capacities, net.costs):
+            del blocks[self.fixed_blocks :]
+        net.arcs = self.fixed_arcs
+        fixed: list[tuple[Array, Array]] = []  # (arc, amount) carried in full by every optimum
+
+        def restrict(block: int, capacity: Array, arc_rc: Array) -> None:
+            net.capacities[block] = np.where(arc_rc == 0, capacity, 0)
+            full_arcs = np.flatnonzero(arc_rc < 0)
+            start = sum(len(b) for b in net.tails[:block])
+            fixed.append((start + full_arcs, capacity[full_arcs]))
+
+        net.costs = [np.zeros(len(b), np.int64) for b in net.tails]
+        net.costs[1] = np.asarray(self.dc_arc_reach, np.int64)
+        restrict(0, self.dc_size, rc_supply)
+        d0_pl_level = self.pl_level[self.d0_pl_head - self.pl_node]
+        restrict(3, np.full(len(self.d0_pl_kind), big), rank_rc[self.d0_pl_kind, d0_pl_level])
+        restrict(4, self.cls_size, cls_rc)
+        tc_nodes, tc_t = self.tc_node + open_tc, self.t_node + self.tc_tier[open_tc]
+        net.add_arcs(tc_nodes, tc_t, share[open_tc], 0)
+        restrict(len(net.tails) - 1, share[open_tc], rc_within)
+        net.add_arcs(tc_nodes, tc_t, big, 0)
+        restrict(len(net.tails) - 1, np.full(len(open_tc), big), rc_over)
+        net.add_arcs(self.t_node + np.arange(tiers), np.full(tiers, self.sink), t_served, 0)
+
+        supplies = np.zeros(net.nodes, np.int64)
+        supplies[self.source], supplies[self.sink] = total, -int(t_served.sum())
+        pl_demand = np.bincount(
+            self.cls_pl[fixed_cls], weights=self.cls_size[fixed_cls], minlength=len(self.pl_place)
+        ).astype(np.int64)
+        supplies[self.pl_node : self.pl_node + len(pl_demand)] -= pl_demand
+        tails, heads = np.concatenate(net.tails), np.concatenate(net.heads)
+        arcs = np.concatenate([a for a, _ in fixed])
+        amounts = np.concatenate([x for _, x in fixed])
+        np.subtract.at(supplies, tails[arcs], amounts)
+        np.add.at(supplies, heads[arcs], amounts)
+        nodes = np.flatnonzero(supplies)
+        flows = net.solve(nodes, supplies[nodes], maximum=False)
+        flows[arcs] += amounts
+        cls_flows = flows[self.cls_arcs]
+        cls_flows[fixed_cls] = self.cls_size[fixed_cls]
+        flows[self.cls_arcs] = cls_flows
+        return flows
+
+    def _kind_reduced_costs(
+        self, share: Array, t_served: Array, fixed_cls: Array, open_cls: Array, open_tc: Array
+    ) -> tuple[Array, Array, Array, Array, Array]:
+        """Fairness then rank on the small network; the reduced costs of its arcs, as those of
+        the whole network's arcs they stand for: (device class, (kind, level), pupil class,
+        within share, beyond share)."""
+        big, tiers, total = max(1, self.m), self.tiers, int(self.served.sum())
+        nk, nl, n_tc = len(self.kinds), len(self.levels), len(self.tc_tier)
+        # kind -> level -> (tier, commune) -> tier, full tiers as demands.
+        # The small network: kind -> level -> (tier, commune) -> tier, full tiers as demands.
+        small = _Network()
+        source, sink, kind, level, tc, tier = (
+            small.add_nodes(n) for n in (1, 1, nk, nl, n_tc, tiers)
+        )
+        supply = np.bincount(self.dc_kind, weights=self.dc_size, minlength=nk).astype(np.int64)
+        small.add_arcs(np.full(nk, source), kind + np.arange(nk), supply, 0)
+        li, ki = np.nonzero(self.rank >= 0)
+        max_rank = int(self.rank.max()) if self.rank.size else 0
+        w_fair = total * max_rank + 1
+        small.add_arcs(kind + ki, level + li, big + 1, self.rank[li, ki])
+        lc, lc_first = _group(self.cls_level[open_cls], self.cls_tc[open_cls])
+        lc_size = np.bincount(lc, weights=self.cls_size[open_cls], minlength=len(lc_first))
+        lc_level = self.cls_level[open_cls][lc_first]
+        lc_tc = self.cls_tc[open_cls][lc_first]
+        small.add_arcs(level + lc_level, tc + lc_tc, lc_size.astype(np.int64), 0)
+        small.add_arcs(tc + open_tc, tier + self.tc_tier[open_tc], share[open_tc], 0)
+        small.add_arcs(
+            tc + open_tc, tier + self.tc_tier[open_tc], big + 1, w_fair * self.rules.fair_shares
+        )
+        small.add_arcs(tier + np.arange(tiers), np.full(tiers, sink), t_served, 0)
+        level_demand = np.bincount(
+            self.cls_level[fixed_cls], weights=self.cls_size[fixed_cls], minlength=nl
+        ).astype(np.int64)
+        flows = small.solve(
+            np.concatenate([[source, sink], level + np.arange(nl)]),
+            np.concatenate([[total, -int(t_served.sum())], -level_demand]),
+            maximum=False,
+        )
+        rc = small.reduced_costs(flows)
+        rc_supply, rc_rank, rc_lc, rc_within, rc_over, _ = np.split(
+            rc, np.cumsum([len(b) for b in small.tails])[:-1]
+        )
+        rank_rc = np.zeros((nk, nl), np.int64)
+        rank_rc[ki, li] = rc_rank
+        lc_rc = np.zeros((nl, n_tc), np.int64)
+        lc_rc[lc_level, lc_tc] = rc_lc
+        cls_rc = np.ones(len(self.cls_size), np.int64)
+        cls_rc[open_cls] = lc_rc[self.cls_level[open_cls], self.cls_tc[open_cls]]
+        return rc_supply[self.dc_kind], rank_rc, cls_rc, rc_within, rc_over
 
     def reached(self) -> Array:
         """Which of this part's pupil classes any suitable device can reach at all."""
