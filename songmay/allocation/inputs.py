@@ -110,7 +110,7 @@ def _fetch(rows: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
 
 
 def _columns_of(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _households(phones: Sequence[str | None]) -> tuple[list[str], Array, Array]:
