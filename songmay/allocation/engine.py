@@ -496,25 +496,39 @@ _NONE = NO_ID
 _INT64_LIMIT = 2**62  # headroom under 2**63 for the solver's cost scaling
 
 
+def _codes(values: Array) -> tuple[Array, Array]:
+    """(the distinct values in order, the index of each value among them): `np.unique`, but
+    without sorting when the values span a range not much wider than their number."""
+    if len(values) == 0:
+        return values.astype(np.int64), np.zeros(0, np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4 * len(values) + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int64).reshape(-1)
+    present = np.zeros(high - low + 1, bool)
+    present[values - low] = True
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, code[values - low]
+
+
 def _group(*columns: Array) -> tuple[Array, Array]:
     """Rows grouped by equal values: (group of each row, first row of each group).
 
     Groups are numbered in the sorted order of their values; the columns are small codes
-    (>= 0), combined into one int64 key when it fits.
+    (>= 0), combined into one int64 key, renumbered as it grows.
     """
     n = len(columns[0]) if columns else 0
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    key = columns[0].astype(np.int64)
+    key = _codes(columns[0].astype(np.int64))[1]
     for column in columns[1:]:
         radix = int(column.max()) + 1
         if (int(key.max()) + 1) * radix >= _INT64_LIMIT:
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
-        key = key * radix + column
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return inverse.astype(np.int64).reshape(-1), first.astype(np.int64)
-
-
+            raise ValueError("grouping columns too wide to combine")
+        key = _codes(key * radix + column)[1]
+    first = np.full(int(key.max()) + 1, n, np.int64)
+    np.minimum.at(first, key, np.arange(n))
+    return key, first
 def _lookup(values: Array, queries: Array) -> Array:
     """The index of each query in the sorted `values`, or -1 when absent."""
     if len(values) == 0:
@@ -685,7 +699,7 @@ class _Allocation:
         not_special = ~special & rules.special_first
         code = ((np.asarray(later, np.int64) * h + rank) * 2 + not_online) * 2 + not_special
         code = np.where(rank >= 0, code, -1)
-        self.tier_codes = np.unique(code[code >= 0])
+        self.tier_codes = _codes(code[code >= 0])[0]
         self.tiers = len(self.tier_codes)
         self.tier = np.where(code >= 0, np.searchsorted(self.tier_codes, code), -1)
         self.tier_keys: list[TierKey] = [
@@ -693,9 +707,9 @@ class _Allocation:
         ]
 
         # Places: a school with its commune, province and area path, as pupils give them.
-        self.schools, school_code = np.unique(school, return_inverse=True)
-        self.communes, commune_code = np.unique(commune, return_inverse=True)
-        self.provinces, province_code = np.unique(province, return_inverse=True)
+        self.schools, school_code = _codes(school)
+        self.communes, commune_code = _codes(commune)
+        self.provinces, province_code = _codes(province)
         place, first = _group(school_code, commune_code, province_code, path)
         self.place_school = school_code.reshape(-1)[first]
         self.place_commune = commune_code.reshape(-1)[first]
