@@ -529,6 +529,8 @@ def _group(*columns: Array) -> tuple[Array, Array]:
     first = np.full(int(key.max()) + 1, n, np.int64)
     np.minimum.at(first, key, np.arange(n))
     return key, first
+
+
 def _lookup(values: Array, queries: Array) -> Array:
     """The index of each query in the sorted `values`, or -1 when absent."""
     if len(values) == 0:
