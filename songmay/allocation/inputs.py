@@ -117,19 +117,21 @@ def _households(phones: Sequence[str | None], pk: Array) -> tuple[list[str], Arr
     """Siblings share a guardian's phone: (keys, each pupil's key code, its place among its
     siblings by need id). Key 0 is "" (no sibling); the others are "h1", "h2"... in order of
     the households' first need id, so the key stored is a number, never the phone itself."""
-    names, code = coded([phone or "" for phone in phones])
+    seen: dict[str, int] = {"": 0}  # no phone: code 0, never a household to share
+    code = np.fromiter(
+        (seen.setdefault(phone or "", len(seen)) for phone in phones), np.int64, len(phones)
+    )
     n = len(code)
     by_phone = np.lexsort((pk, code))
     start = _first_of_groups(code[by_phone])
     sibling = np.empty(n, np.int64)
     sibling[by_phone] = np.arange(n) - start
     leader = by_phone[start == np.arange(n)]  # each phone's first need, in order of phone
-    count = np.bincount(code, minlength=len(names))
+    count = np.bincount(code, minlength=len(seen))
     shared = count > 1
-    if names and names[0] == "":  # no phone: no household to share
-        shared[0] = False
-    households = leader[shared]
-    number = np.zeros(len(names), np.int64)
+    shared[0] = False
+    households = leader[shared[count > 0]]
+    number = np.zeros(len(seen), np.int64)
     number[code[households[np.argsort(pk[households])]]] = np.arange(1, len(households) + 1)
     sibling[~shared[code]] = 0
     keys = ["", *(f"h{k}" for k in range(1, len(households) + 1))]
