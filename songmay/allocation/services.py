@@ -267,11 +267,9 @@ def _summary(
         before = np.array(
             Proposal.objects.filter(run=previous).values_list("need_id", "device_id"), np.int64
         ).reshape(-1, 2)
-        kept = len(
-            np.intersect1d(
-                (result.pupil << 32) | result.device, (before[:, 0] << 32) | before[:, 1]
-            )
-        )
+        now = np.column_stack([result.pupil, result.device])
+        # Each run proposes a pair at most once: the pairs kept are those counted twice.
+        kept = pairs + len(before) - len(np.unique(np.concatenate([now, before]), axis=0))
         changes = {
             "previous": previous.number,
             "added": pairs - kept,
