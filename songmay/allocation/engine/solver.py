@@ -1,644 +1,44 @@
-"""The allocation engine: which device goes to which pupil. Plain Python over plain data.
-
-No ORM here: `allocate()` takes pupils, devices and the policy's rules as dataclasses and
-returns the assignment, each with its reasons, and every pupil left unserved with why.
-
-The objectives, in strict order (lexicographic; a later one never trades away an earlier one):
-1. the most pupils served in each priority tier, tier by tier (tier 0 first);
-2. fairness between communes within a tier (each commune's share of what the tier receives
-   follows its share of that tier's need), when `Rules.fair_shares`;
-3. suitability: the sum of preference ranks of the device kinds given (0 = first choice);
-4. least movement: the sum of distances (0 same school, 1 same commune, 2 same province).
-Constraints: once per pupil and per device; a kind not in the pupil's level's preference
-list is never given; distance at most `Rules.max_distance`; an earmarked device only to a
-pupil inside its earmark. Deterministic: the same input gives the same output.
-
-Definitions, exactly as `objective()` computes them:
-
-- Tier of a pupil: the lexicographic key (second-or-later child of a household, if
-  `one_per_household_first`, i.e. a non-empty `household_key` and `sibling > 0`; rank of
-  `household` in `household_order`; not `online_area`, if `online_first`; not `special`, if
-  `special_first`). Tiers are numbered 0, 1, ... in key order over the keys that occur. A
-  household category missing from `household_order` has no tier (-1): never served.
-- need_t: pupils of tier t; need_{t,c}: those of commune c; served_t, served_{t,c} likewise.
-- Distance: 0 if device.school == pupil.school; 1 if device.commune is not None and equals
-  pupil.commune; 2 if device.province == pupil.province; else 3. A device is eligible for a
-  pupil when the distance is at most `max_distance`, its kind is in the preference list of the
-  pupil's level, and its earmark (if any) holds: `earmark_school` equals pupil.school and
-  pupil.area_path starts with `earmark_path`.
-- The objective vector, compared as tuples, smaller is better:
-  (-served_0, -served_1, ..., fairness shortfall, sum of preference ranks, sum of distances),
-  where the fairness shortfall is, when `fair_shares`,
-  sum over tiers t and communes c of max(0, floor(need_{t,c} * served_t / need_t) - served_{t,c}),
-  i.e. how many pupils each commune lacks of the whole part of its share; 0 otherwise.
-- Ties between optimal assignments: the solver's choice on a network built in sorted order
-  of the data's values (never of the input order), then the lowest pupil ids of a class and
-  the lowest device ids of a class first.
-
-How it is solved, exactly and without a greedy step:
-1. Pupils are grouped into classes (school, commune, province, area path, level, tier) and
-   devices into classes (place, kind, earmark); members of a class are interchangeable.
-2. A flow network: source -> device class -> hubs per (kind, earmark) at province, commune
-   and school -> (school, level) -> (tier, commune) -> tier -> sink. Hubs keep the arcs linear
-   in the number of classes; each earmark has its own hubs that reach only the schools inside
-   it, so an earmarked device cannot leak.
-3. The pupils that can be served together form a (transversal) matroid, so the greedy order
-   of tiers is optimal for every prefix at once: a maximum flow of minimum cost, with cost t on
-   tier t's arc to the sink, serves exactly the lexicographically largest counts F_t.
-4. A second maximum flow of minimum cost with tier t capped at F_t, and unit costs
-   W_fair * [beyond the commune's whole share] + W_rank * rank + distance, where
-   W_rank = max_distance * F + 1 and W_fair = F * (max_rank * W_rank + max_distance) + 1
-   (F = sum of F_t) make each objective dominate all later ones together.
-5. The flow is cut into (device class, pupil class, count) pieces hub by hub, in sorted
-   order, and each piece takes the lowest ids still free in its two classes.
-6. When devices stay within their province, the network falls apart into provinces (parts
-   that no device, commune or reach joins). Steps 3 and 4 run part by part: each part's
-   lexicographically largest counts add up to the whole's (a direct sum of matroids), every
-   later objective is a sum over parts, and the fair shares use the whole tier's counts.
-   Smaller networks with smaller weights solve much faster than one national network.
-7. Where every device of a part may go to every pupil of it (no earmark, and one province or
-   no limit), steps 3 and 4 only see kinds, levels, tiers and communes: they run on a network
-   of those alone. Its optimal node potentials, carried over to the whole network, fix every
-   arc that all optima leave empty or fill (complementary slackness), and the whole network
-   then only minimises the sum of distances, with unit costs 0 to 3.
-"""
+"""The solver: classes of pupils and devices, the flow network part by part, and back to
+ids with reasons (see the package's docstring for how and why)."""
 
 from __future__ import annotations
 
 import bisect
 import gc
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-# Distances between a device and a pupil.
-SAME_SCHOOL, SAME_COMMUNE, SAME_PROVINCE, ELSEWHERE = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class Pupil:
-    id: int
-    level: str  # SchoolLevel value: primary, lower_secondary, upper_secondary, continuing
-    household: str  # Household value: poor, near_poor, hardship, none
-    school: int
-    commune: int
-    province: int
-    # Materialised area path of the pupil's school ("/24/07582/"), for earmarks.
-    area_path: str = ""
-    special: bool = False  # orphaned by COVID-19, disability, ethnic minority, remote
-    online_area: bool = False  # the school's area is teaching online now
-    # Pupils sharing a non-empty key live in one household; `sibling` orders them (0 first).
-    household_key: str = ""
-    sibling: int = 0
-
-
-@dataclass(frozen=True)
-class Device:
-    id: int
-    kind: str  # DeviceKind value
-    # Where it is: a school (with its commune and province), or a store (commune or
-    # province only).
-    school: int | None
-    commune: int | None
-    province: int | None
-    # A donor's earmark: only pupils whose area_path starts with this path (or at this
-    # school) may get it; otherwise it stays unassigned.
-    earmark_path: str = ""
-    earmark_school: int | None = None
-
-
-@dataclass(frozen=True)
-class Rules:
-    # Household categories in priority order; a category not listed is never served.
-    household_order: tuple[str, ...] = ("poor", "near_poor", "hardship")
-    special_first: bool = True
-    online_first: bool = True
-    one_per_household_first: bool = True
-    # Level -> device kinds it may get, most preferred first.
-    level_preferences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    max_distance: int = SAME_PROVINCE
-    fair_shares: bool = True
-
-
-@dataclass(frozen=True)
-class Assigned:
-    pupil: int
-    device: int
-    tier: int
-    preference: int  # 0 = the level's first choice
-    distance: int
-    why: str  # in Vietnamese, e.g. "Nhóm 1 (hộ nghèo); lựa chọn 1: máy tính bảng; cùng trường"
-
-
-@dataclass(frozen=True)
-class Left:
-    pupil: int
-    tier: int
-    why: str  # in Vietnamese, e.g. "Không còn máy tính bảng phù hợp trong tỉnh; ..."
-
-
-@dataclass(frozen=True)
-class Tier:
-    number: int
-    label: str  # "Hộ nghèo, hoàn cảnh đặc biệt, vùng đang học trực tuyến"
-    need: int
-    served: int
-
-
-@dataclass
-class Result:
-    assigned: list[Assigned]
-    left: list[Left]
-    idle_devices: list[int]
-    tiers: list[Tier]
-
-
-# ---------------------------------------------------------------------------
-# The same as columns: how a national campaign's million pupils reach the engine and leave it
-# without a million objects on the way. Strings are codes into a small table of names.
-
-Array = np.ndarray[Any, Any]
-NO_ID = -(2**62)  # no school, commune, province or earmark school
-
-
-def coded(values: Sequence[str]) -> tuple[list[str], Array]:
-    """(names in sorted order, code of each value)."""
-    names = sorted(set(values))
-    index = {name: code for code, name in enumerate(names)}
-    return names, np.fromiter(map(index.__getitem__, values), np.int64, len(values))
-
-
-def _ids(values: Iterable[int | None], n: int) -> Array:
-    return np.fromiter((NO_ID if v is None else v for v in values), np.int64, n)
-
-
-@dataclass(frozen=True)
-class PupilTable:
-    """Pupils as NumPy columns, one row per pupil; fields as in `Pupil`."""
-
-    id: Array
-    level: Array  # codes into `levels`
-    household: Array  # codes into `households`
-    school: Array
-    commune: Array
-    province: Array
-    area_path: Array  # codes into `paths`
-    special: Array  # bool
-    online_area: Array  # bool
-    household_key: Array  # codes into `household_keys` ("" for none)
-    sibling: Array
-    levels: Sequence[str]
-    households: Sequence[str]
-    paths: Sequence[str]
-    household_keys: Sequence[str]
-
-    @classmethod
-    def of(cls, pupils: Sequence[Pupil]) -> PupilTable:
-        n = len(pupils)
-        numbers: Array = np.fromiter(
-            map(
-                attrgetter(
-                    "id", "school", "commune", "province", "sibling", "special", "online_area"
-                ),
-                pupils,
-            ),
-            np.dtype((np.int64, 7)),
-            n,
-        ).reshape(n, 7)
-        levels, level = coded([p.level for p in pupils])
-        households, household = coded([p.household for p in pupils])
-        paths, path = coded([p.area_path for p in pupils])
-        keys, key = coded([p.household_key for p in pupils])
-        return cls(
-            id=numbers[:, 0], level=level, household=household, school=numbers[:, 1],
-            commune=numbers[:, 2], province=numbers[:, 3], area_path=path,
-            special=numbers[:, 5] != 0, online_area=numbers[:, 6] != 0, household_key=key,
-            sibling=numbers[:, 4], levels=levels, households=households, paths=paths,
-            household_keys=keys,
-        )  # fmt: skip
-
-    def __len__(self) -> int:
-        return len(self.id)
-
-    def __iter__(self) -> Iterator[Pupil]:
-        columns = (
-            self.id, self.level, self.household, self.school, self.commune, self.province,
-            self.area_path, self.special, self.online_area, self.household_key, self.sibling,
-        )  # fmt: skip
-        for i, lv, h, s, c, p, a, sp, o, k, sib in zip(
-            *(column.tolist() for column in columns), strict=True
-        ):
-            yield Pupil(
-                i, self.levels[lv], self.households[h], s, c, p, self.paths[a], sp, o,
-                self.household_keys[k], sib,
-            )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class DeviceTable:
-    """Devices as NumPy columns, one row per device; fields as in `Device`, NO_ID for None."""
-
-    id: Array
-    kind: Array  # codes into `kinds`
-    school: Array
-    commune: Array
-    province: Array
-    earmark_path: Array  # codes into `earmark_paths`
-    earmark_school: Array
-    kinds: Sequence[str]
-    earmark_paths: Sequence[str]
-
-    @classmethod
-    def of(cls, devices: Sequence[Device]) -> DeviceTable:
-        m = len(devices)
-        kinds, kind = coded([d.kind for d in devices])
-        paths, path = coded([d.earmark_path for d in devices])
-        return cls(
-            id=np.fromiter(map(attrgetter("id"), devices), np.int64, m),
-            kind=kind,
-            school=_ids(map(attrgetter("school"), devices), m),
-            commune=_ids(map(attrgetter("commune"), devices), m),
-            province=_ids(map(attrgetter("province"), devices), m),
-            earmark_path=path,
-            earmark_school=_ids(map(attrgetter("earmark_school"), devices), m),
-            kinds=kinds,
-            earmark_paths=paths,
-        )
-
-    def __len__(self) -> int:
-        return len(self.id)
-
-    def __iter__(self) -> Iterator[Device]:
-        def some(value: int) -> int | None:
-            return None if value == NO_ID else value
-
-        columns = (
-            self.id, self.kind, self.school, self.commune, self.province, self.earmark_path,
-            self.earmark_school,
-        )  # fmt: skip
-        for i, k, s, c, p, e, es in zip(*(column.tolist() for column in columns), strict=True):
-            yield Device(
-                i, self.kinds[k], some(s), some(c), some(p), self.earmark_paths[e], some(es)
-            )
-
-
-@dataclass
-class ResultTable:
-    """`Result` as columns: reasons are codes into `whys` and `left_whys`."""
-
-    pupil: Array  # the assignments, by pupil id
-    device: Array
-    tier: Array
-    preference: Array
-    distance: Array
-    why: Array
-    whys: list[str]
-    left_pupil: Array  # the pupils left unserved, by id
-    left_tier: Array
-    left_why: Array
-    left_whys: list[str]
-    idle_devices: Array
-    tiers: list[Tier]
-
-    def result(self) -> Result:
-        whys, left_whys = self.whys, self.left_whys
-        return Result(
-            assigned=[
-                Assigned(p, d, t, r, s, whys[w])
-                for p, d, t, r, s, w in zip(
-                    self.pupil.tolist(), self.device.tolist(), self.tier.tolist(),
-                    self.preference.tolist(), self.distance.tolist(), self.why.tolist(),
-                    strict=True,
-                )
-            ],
-            left=[
-                Left(p, t, left_whys[w])
-                for p, t, w in zip(
-                    self.left_pupil.tolist(), self.left_tier.tolist(), self.left_why.tolist(),
-                    strict=True,
-                )
-            ],
-            idle_devices=self.idle_devices.tolist(),
-            tiers=self.tiers,
-        )  # fmt: skip
-
-
-# Kinds, households, levels and distances as the reasons say them.
-KIND_LABELS = {
-    "desktop": "máy tính để bàn",
-    "laptop": "máy tính xách tay",
-    "tablet": "máy tính bảng",
-    "smartphone": "điện thoại thông minh",
-    "router_4g": "bộ phát wifi 4G",
-}
-HOUSEHOLD_LABELS = {
-    "poor": "hộ nghèo",
-    "near_poor": "hộ cận nghèo",
-    "hardship": "khó khăn khác",
-    "none": "không thuộc diện",
-}
-LEVEL_LABELS = {
-    "primary": "tiểu học",
-    "lower_secondary": "THCS",
-    "upper_secondary": "THPT",
-    "continuing": "GDTX",
-}
-DISTANCE_LABELS = ("cùng trường", "cùng xã", "cùng tỉnh", "khác tỉnh")
-REACH_LABELS = ("trong trường", "trong xã", "trong tỉnh", "ở bất cứ đâu")
-
-
-# ---------------------------------------------------------------------------
-# The definitions, pupil by pupil: the reference that `allocate()` must agree with.
-
-TierKey = tuple[int, int, int, int]
-
-
-def tier_key(pupil: Pupil, rules: Rules) -> TierKey | None:
-    """The pupil's priority key (smaller first), or None when its household is not served."""
-    if pupil.household not in rules.household_order:
-        return None
-    return (
-        int(rules.one_per_household_first and bool(pupil.household_key) and pupil.sibling > 0),
-        rules.household_order.index(pupil.household),
-        int(rules.online_first and not pupil.online_area),
-        int(rules.special_first and not pupil.special),
-    )
-
-
-def tier_numbers(pupils: Sequence[Pupil], rules: Rules) -> tuple[dict[int, int], list[TierKey]]:
-    """Each pupil's tier (-1: not served by the rules) and the tiers' keys in order."""
-    keys = {p.id: tier_key(p, rules) for p in pupils}
-    ordered = sorted({k for k in keys.values() if k is not None})
-    number = {k: i for i, k in enumerate(ordered)}
-    return {pid: (-1 if k is None else number[k]) for pid, k in keys.items()}, ordered
-
-
-def tier_label(key: TierKey, rules: Rules) -> str:
-    """'Hộ nghèo, hoàn cảnh đặc biệt, vùng đang học trực tuyến' and the like."""
-    later, rank, not_online, not_special = key
-    household = rules.household_order[rank]
-    parts = [HOUSEHOLD_LABELS.get(household, household)]
-    if rules.special_first and not not_special:
-        parts.append("hoàn cảnh đặc biệt")
-    if rules.online_first and not not_online:
-        parts.append("vùng đang học trực tuyến")
-    if later:
-        parts.append("con thứ hai trở đi trong hộ")
-    label = ", ".join(parts)
-    return label[:1].upper() + label[1:]
-
-
-def distance(pupil: Pupil, device: Device) -> int:
-    """0 same school, 1 same commune, 2 same province, 3 elsewhere."""
-    if device.school is not None and device.school == pupil.school:
-        return SAME_SCHOOL
-    if device.commune is not None and device.commune == pupil.commune:
-        return SAME_COMMUNE
-    if device.province is not None and device.province == pupil.province:
-        return SAME_PROVINCE
-    return ELSEWHERE
-
-
-def preference(pupil: Pupil, device: Device, rules: Rules) -> int | None:
-    """The rank of the device's kind for the pupil's level (0 first), None if not allowed."""
-    kinds = rules.level_preferences.get(pupil.level, ())
-    return kinds.index(device.kind) if device.kind in kinds else None
-
-
-def within_earmark(pupil: Pupil, device: Device) -> bool:
-    if device.earmark_school is not None and device.earmark_school != pupil.school:
-        return False
-    return pupil.area_path.startswith(device.earmark_path)
-
-
-def eligible(pupil: Pupil, device: Device, rules: Rules) -> bool:
-    """Whether the rules allow giving this device to this pupil at all."""
-    return (
-        pupil.household in rules.household_order
-        and preference(pupil, device, rules) is not None
-        and distance(pupil, device) <= rules.max_distance
-        and within_earmark(pupil, device)
-    )
-
-
-def objective(
-    assigned: Sequence[tuple[int, int]],
-    pupils: Sequence[Pupil],
-    devices: Sequence[Device],
-    rules: Rules,
-) -> tuple[int, ...]:
-    """The objective vector of (pupil id, device id) pairs: smaller is better (see above)."""
-    tier_of, keys = tier_numbers(pupils, rules)
-    pupil_by_id = {p.id: p for p in pupils}
-    device_by_id = {d.id: d for d in devices}
-    served = [0] * len(keys)
-    served_in: Counter[tuple[int, int]] = Counter()
-    ranks = distances = 0
-    for pupil_id, device_id in assigned:
-        pupil, device = pupil_by_id[pupil_id], device_by_id[device_id]
-        tier = tier_of[pupil_id]
-        if tier >= 0:
-            served[tier] += 1
-            served_in[tier, pupil.commune] += 1
-        ranks += preference(pupil, device, rules) or 0
-        distances += distance(pupil, device)
-    shortfall = 0
-    if rules.fair_shares:
-        need = Counter(t for t in tier_of.values() if t >= 0)
-        need_in = Counter((tier_of[p.id], p.commune) for p in pupils if tier_of[p.id] >= 0)
-        for (tier, commune), n in need_in.items():
-            share = n * served[tier] // need[tier]
-            shortfall += max(0, share - served_in[tier, commune])
-    return (*(-s for s in served), shortfall, ranks, distances)
-
-
-def check(
-    assigned: Sequence[tuple[int, int]],
-    pupils: Sequence[Pupil],
-    devices: Sequence[Device],
-    rules: Rules,
-) -> list[str]:
-    """Every way the (pupil id, device id) pairs break the rules; empty when they keep them."""
-    pupil_by_id = {p.id: p for p in pupils}
-    device_by_id = {d.id: d for d in devices}
-    problems = []
-    for pupil_id, n in Counter(p for p, _ in assigned).items():
-        if n > 1:
-            problems.append(f"pupil {pupil_id} gets {n} devices")
-    for device_id, n in Counter(d for _, d in assigned).items():
-        if n > 1:
-            problems.append(f"device {device_id} goes to {n} pupils")
-    for pupil_id, device_id in assigned:
-        pupil, device = pupil_by_id.get(pupil_id), device_by_id.get(device_id)
-        if pupil is None or device is None:
-            problems.append(f"unknown pupil {pupil_id} or device {device_id}")
-            continue
-        if pupil.household not in rules.household_order:
-            problems.append(f"pupil {pupil_id}: household {pupil.household} is not served")
-        if preference(pupil, device, rules) is None:
-            problems.append(f"pupil {pupil_id}: kind {device.kind} not allowed for {pupil.level}")
-        if distance(pupil, device) > rules.max_distance:
-            problems.append(f"pupil {pupil_id}: device {device_id} is too far")
-        if not within_earmark(pupil, device):
-            problems.append(f"pupil {pupil_id}: device {device_id} is earmarked elsewhere")
-    return problems
-
-
-# ---------------------------------------------------------------------------
-# The solver: classes, a flow network, two min-cost max-flows, and back to ids.
-
-_NONE = NO_ID
-_INT64_LIMIT = 2**62  # headroom under 2**63 for the solver's cost scaling
-
-
-def _codes(values: Array) -> tuple[Array, Array]:
-    """(the distinct values in order, the index of each value among them): `np.unique`, but
-    without sorting when the values span a range not much wider than their number."""
-    if len(values) == 0:
-        return values.astype(np.int64), np.zeros(0, np.int64)
-    low, high = int(values.min()), int(values.max())
-    if high - low > 4 * len(values) + 1024:
-        distinct, inverse = np.unique(values, return_inverse=True)
-        return distinct, inverse.astype(np.int64).reshape(-1)
-    present = np.zeros(high - low + 1, bool)
-    present[values - low] = True
-    code = np.cumsum(present) - 1
-    return np.flatnonzero(present) + low, code[values - low]
-
-
-def _group(*columns: Array) -> tuple[Array, Array]:
-    """Rows grouped by equal values: (group of each row, first row of each group).
-
-    Groups are numbered in the sorted order of their values; the columns are small codes
-    (>= 0), combined into one int64 key, renumbered as it grows.
-    """
-    n = len(columns[0]) if columns else 0
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    key = _codes(columns[0].astype(np.int64))[1]
-    for column in columns[1:]:
-        radix = int(column.max()) + 1
-        if (int(key.max()) + 1) * radix >= _INT64_LIMIT:
-            raise ValueError("grouping columns too wide to combine")
-        key = _codes(key * radix + column)[1]
-    first = np.full(int(key.max()) + 1, n, np.int64)
-    np.minimum.at(first, key, np.arange(n))
-    return key, first
-
-
-def _lookup(values: Array, queries: Array) -> Array:
-    """The index of each query in the sorted `values`, or -1 when absent."""
-    if len(values) == 0:
-        return np.full(len(queries), -1, np.int64)
-    at = np.minimum(np.searchsorted(values, queries), len(values) - 1)
-    return np.where(values[at] == queries, at, -1).astype(np.int64)
-
-
-def _join(left: Array, right: Array) -> tuple[Array, Array]:
-    """All index pairs (i, j) with left[i] == right[j], in order of i then j."""
-    order = np.argsort(right, kind="stable")
-    ordered = right[order]
-    lo = np.searchsorted(ordered, left, "left")
-    count = np.searchsorted(ordered, left, "right") - lo
-    i = np.repeat(np.arange(len(left)), count)
-    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    return i, order[np.repeat(lo, count) + within]
-
-
-def _starts(sizes: Array) -> Array:
-    return np.cumsum(sizes) - sizes
-
-
-def _ranks_within(groups: Array, amounts: Array) -> Array:
-    """For rows sorted by group: how much of its group comes before each row."""
-    before = np.cumsum(amounts) - amounts
-    if len(groups) == 0:
-        return before
-    new = np.ones(len(groups), bool)
-    new[1:] = groups[1:] != groups[:-1]
-    group_start = np.maximum.accumulate(np.where(new, np.arange(len(groups)), 0))
-    return before - before[group_start]
-
-
-def _number(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
-
-
-class _Network:
-    """Arcs added in blocks of NumPy arrays; node ids handed out in blocks."""
-
-    def __init__(self) -> None:
-        self.nodes = 0
-        self.tails: list[Array] = []
-        self.heads: list[Array] = []
-        self.capacities: list[Array] = []
-        self.costs: list[Array] = []
-        self.arcs = 0
-
-    def add_nodes(self, n: int) -> int:
-        first = self.nodes
-        self.nodes += n
-        return first
-
-    def add_arcs(
-        self, tails: Array, heads: Array, capacities: Array | int, costs: Array | int
-    ) -> slice:
-        n = len(tails)
-        self.tails.append(np.asarray(tails, np.int32))
-        self.heads.append(np.asarray(heads, np.int32))
-        self.capacities.append(np.broadcast_to(np.asarray(capacities, np.int64), (n,)))
-        self.costs.append(np.broadcast_to(np.asarray(costs, np.int64), (n,)))
-        block = slice(self.arcs, self.arcs + n)
-        self.arcs += n
-        return block
-
-    def reduced_costs(self, flows: Array) -> Array:
-        """Each arc's cost reduced by optimal node potentials for `flows` (an optimal flow):
-        shortest distances in the residual network (Bellman-Ford), so that no residual arc
-        has a negative reduced cost. Meant for small networks."""
-        tails, heads = np.concatenate(self.tails), np.concatenate(self.heads)
-        capacities, costs = np.concatenate(self.capacities), np.concatenate(self.costs)
-        forward, backward = flows < capacities, flows > 0
-        u = np.concatenate([tails[forward], heads[backward]])
-        v = np.concatenate([heads[forward], tails[backward]])
-        c = np.concatenate([costs[forward], -costs[backward]])
-        distance = np.zeros(self.nodes, np.int64)
-        for _ in range(self.nodes + 1):
-            shorter = distance.copy()
-            np.minimum.at(shorter, v, distance[u] + c)
-            if np.array_equal(shorter, distance):
-                return costs + distance[tails] - distance[heads]
-            distance = shorter
-        raise RuntimeError("a negative cycle: the flow is not optimal")
-
-    def solve(self, nodes: Array, supplies: Array, *, maximum: bool) -> Array:
-        """A minimum-cost flow (of maximum value if `maximum`); the flow on every arc."""
-        costs = np.concatenate(self.costs) if self.costs else np.zeros(0, np.int64)
-        largest = int(np.abs(costs).max()) if len(costs) else 0
-        if largest * (self.nodes + 1) >= _INT64_LIMIT:
-            raise ValueError("allocation too large for exact integer costs; split by province")
-        # Arcs that can carry nothing only slow the solver down: it sees the others alone.
-        capacities = np.concatenate(self.capacities)
-        used = np.flatnonzero(capacities > 0).astype(np.int32)
-        solver = min_cost_flow.SimpleMinCostFlow()
-        solver.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate(self.tails)[used],
-            np.concatenate(self.heads)[used],
-            capacities[used],
-            costs[used],
-        )
-        solver.set_nodes_supplies(np.asarray(nodes, np.int32), np.asarray(supplies, np.int64))
-        status = solver.solve_max_flow_with_min_cost() if maximum else solver.solve()
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed: {status}")
-        flows = np.zeros(self.arcs, np.int64)
-        flows[used] = solver.flows(np.arange(len(used), dtype=np.int32))
-        return flows
+from songmay.allocation.engine.definitions import (
+    DISTANCE_LABELS,
+    ELSEWHERE,
+    HOUSEHOLD_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    REACH_LABELS,
+    SAME_COMMUNE,
+    SAME_PROVINCE,
+    SAME_SCHOOL,
+    Device,
+    Pupil,
+    Result,
+    Rules,
+    Tier,
+    TierKey,
+    tier_label,
+)
+from songmay.allocation.engine.network import (
+    Network,
+    distinct_codes,
+    group_rows,
+    join_equal,
+    lookup_sorted,
+    number_text,
+    ranks_within,
+    starts_of,
+)
+from songmay.allocation.engine.tables import NO_ID, Array, DeviceTable, PupilTable, ResultTable
 
 
 def allocate(pupils: Sequence[Pupil], devices: Sequence[Device], rules: Rules) -> Result:
@@ -701,7 +101,7 @@ class _Allocation:
         not_special = ~special & rules.special_first
         code = ((np.asarray(later, np.int64) * h + rank) * 2 + not_online) * 2 + not_special
         code = np.where(rank >= 0, code, -1)
-        self.tier_codes = _codes(code[code >= 0])[0]
+        self.tier_codes = distinct_codes(code[code >= 0])[0]
         self.tiers = len(self.tier_codes)
         self.tier = np.where(code >= 0, np.searchsorted(self.tier_codes, code), -1)
         self.tier_keys: list[TierKey] = [
@@ -709,22 +109,22 @@ class _Allocation:
         ]
 
         # Places: a school with its commune, province and area path, as pupils give them.
-        self.schools, school_code = _codes(school)
-        self.communes, commune_code = _codes(commune)
-        self.provinces, province_code = _codes(province)
-        place, first = _group(school_code, commune_code, province_code, path)
+        self.schools, school_code = distinct_codes(school)
+        self.communes, commune_code = distinct_codes(commune)
+        self.provinces, province_code = distinct_codes(province)
+        place, first = group_rows(school_code, commune_code, province_code, path)
         self.place_school = school_code.reshape(-1)[first]
         self.place_commune = commune_code.reshape(-1)[first]
         self.place_province = province_code.reshape(-1)[first]
         self.place_path = path[first]
         self.places = len(first)
-        self.pair_of_place, pair_first = _group(self.place_commune, self.place_province)
+        self.pair_of_place, pair_first = group_rows(self.place_commune, self.place_province)
         self.pair_commune = self.place_commune[pair_first]
         self.pair_province = self.place_province[pair_first]
 
         # Classes of interchangeable pupils: (place, level, tier), for the tiers only.
         served = np.flatnonzero(self.tier >= 0)
-        cls, first = _group(place[served], self.level[served], self.tier[served])
+        cls, first = group_rows(place[served], self.level[served], self.tier[served])
         first = served[first]
         self.cls_place, self.cls_level, self.cls_tier = (
             place[first],
@@ -732,7 +132,7 @@ class _Allocation:
             self.tier[first],
         )
         self.cls_size = np.bincount(cls, minlength=len(first))
-        self.cls_start = _starts(self.cls_size)
+        self.cls_start = starts_of(self.cls_size)
         self.pupil_order = served[np.lexsort((self.pid[served], cls))]
         self.place = place
 
@@ -747,19 +147,19 @@ class _Allocation:
         province = np.asarray(devices.province, np.int64)
         earmark_paths, earmark_path = _sorted_codes(devices.earmark_paths, devices.earmark_path)
         earmark_school = np.asarray(devices.earmark_school, np.int64)
-        group, first = _group(earmark_path, np.unique(earmark_school, return_inverse=True)[1])
+        group, first = group_rows(earmark_path, np.unique(earmark_school, return_inverse=True)[1])
         self.group_path = [earmark_paths[i] for i in earmark_path[first].tolist()]
         self.group_school = earmark_school[first].tolist()
         # -1 where a device is somewhere no pupil is.
-        school_code = _lookup(self.schools, school)
-        commune_code = _lookup(self.communes, commune)
-        province_code = _lookup(self.provinces, province)
-        dc, first = _group(group, kind, school_code + 1, commune_code + 1, province_code + 1)
+        school_code = lookup_sorted(self.schools, school)
+        commune_code = lookup_sorted(self.communes, commune)
+        province_code = lookup_sorted(self.provinces, province)
+        dc, first = group_rows(group, kind, school_code + 1, commune_code + 1, province_code + 1)
         self.dc_group, self.dc_kind = group[first], kind[first]
         self.dc_school, self.dc_commune = school_code[first], commune_code[first]
         self.dc_province = province_code[first]
         self.dc_size = np.bincount(dc, minlength=len(first))
-        self.dc_start = _starts(self.dc_size)
+        self.dc_start = starts_of(self.dc_size)
         self.device_order = np.lexsort((self.did, dc))
 
         # Preference rank of each (level, kind); -1 not allowed.
@@ -783,12 +183,12 @@ class _Allocation:
         # Which provinces each device class touches: its school's, its commune's, its own.
         touch_dc, touch_province = [], []
         dc_ok = np.flatnonzero(self.dc_school >= 0)
-        i, j = _join(self.dc_school[dc_ok], self.place_school)
+        i, j = join_equal(self.dc_school[dc_ok], self.place_school)
         touch_dc.append(dc_ok[i])
         touch_province.append(self.place_province[j])
         if self.reach >= SAME_COMMUNE:
             dc_ok = np.flatnonzero(self.dc_commune >= 0)
-            i, j = _join(self.dc_commune[dc_ok], self.pair_commune)
+            i, j = join_equal(self.dc_commune[dc_ok], self.pair_commune)
             touch_dc.append(dc_ok[i])
             touch_province.append(self.pair_province[j])
         dc_ok = np.flatnonzero(self.dc_province >= 0)
@@ -859,16 +259,16 @@ class _Allocation:
         # Each piece takes the lowest free ids of its device class and of its pupil class.
         by_device = np.lexsort((cls, dc))
         device_at = np.empty(len(dc), np.int64)
-        device_at[by_device] = self.dc_start[dc[by_device]] + _ranks_within(
+        device_at[by_device] = self.dc_start[dc[by_device]] + ranks_within(
             dc[by_device], amount[by_device]
         )
         by_pupil = np.lexsort((dc, cls))
         pupil_at = np.empty(len(cls), np.int64)
-        pupil_at[by_pupil] = self.cls_start[cls[by_pupil]] + _ranks_within(
+        pupil_at[by_pupil] = self.cls_start[cls[by_pupil]] + ranks_within(
             cls[by_pupil], amount[by_pupil]
         )
         piece = np.repeat(np.arange(len(dc)), amount)
-        within = np.arange(len(piece)) - np.repeat(_starts(amount), amount)
+        within = np.arange(len(piece)) - np.repeat(starts_of(amount), amount)
         device = self.device_order[device_at[piece] + within]
         pupil = self.pupil_order[pupil_at[piece] + within]
         pair_dc, pair_cls = dc[piece], cls[piece]
@@ -909,7 +309,7 @@ class _Allocation:
         dist = np.where(self.dc_school[dc] == self.place_school[place], SAME_SCHOOL, dist)
         tier, kind = self.cls_tier[cls], self.dc_kind[dc]
         rank = self.rank[self.cls_level[cls], kind]
-        reason, first = _group(tier, rank, kind, dist)
+        reason, first = group_rows(tier, rank, kind, dist)
         whys = []
         for t, r, k, d in zip(
             tier[first].tolist(),
@@ -972,7 +372,7 @@ class _Allocation:
         def of_class(values: Array) -> Array:
             return np.append(values, 0).astype(np.int64)[c]
 
-        reason, first = _group(
+        reason, first = group_rows(
             in_tier.astype(np.int64),
             of_class(cls_reached),
             of_class(self.cls_level),
@@ -1011,10 +411,10 @@ class _Allocation:
         same, higher = served_around(int(cls_area[k]), int(self.cls_tier[k]))
         why = (
             f"Không còn thiết bị phù hợp ({suitable}) {reach}; "
-            f"{_number(same)} em cùng nhóm ưu tiên đã được cấp"
+            f"{number_text(same)} em cùng nhóm ưu tiên đã được cấp"
         )
         if higher:
-            why += f", {_number(higher)} em nhóm ưu tiên cao hơn đã được cấp"
+            why += f", {number_text(higher)} em nhóm ưu tiên cao hơn đã được cấp"
         return why
 
     def idle(self, device: Array) -> Array:
@@ -1057,19 +457,19 @@ class _Component:
 
     # -- the network ---------------------------------------------------------------------
     def build(self) -> None:
-        net = self.net = _Network()
+        net = self.net = Network()
         self.source, self.sink = net.add_nodes(1), net.add_nodes(1)
         n_dc = len(self.dc_size)
         self.dc_node = net.add_nodes(n_dc)
         big = max(1, self.m)
 
         # (place, level) nodes, then (tier, commune) and tier nodes.
-        pl, pl_first = _group(self.cls_place, self.cls_level)
+        pl, pl_first = group_rows(self.cls_place, self.cls_level)
         self.pl_place, self.pl_level = self.cls_place[pl_first], self.cls_level[pl_first]
         self.cls_pl = pl
         self.pl_node = net.add_nodes(len(pl_first))
         commune = self.place_commune[self.cls_place]
-        tc, tc_first = _group(self.cls_tier, commune)
+        tc, tc_first = group_rows(self.cls_tier, commune)
         self.tc_tier, self.tc_commune = self.cls_tier[tc_first], commune[tc_first]
         self.tc_need = np.bincount(tc, weights=self.cls_size, minlength=len(tc_first))
         self.tc_need = self.tc_need.astype(np.int64)
@@ -1122,8 +522,8 @@ class _Component:
     def _inside(self, path: str, school: int) -> Array:
         """Which places an earmark (a path prefix, a school, both or neither) admits."""
         inside = np.ones(self.places, bool)
-        if school != _NONE:
-            at = _lookup(self.schools, np.array([school]))[0]
+        if school != NO_ID:
+            at = lookup_sorted(self.schools, np.array([school]))[0]
             inside &= self.place_school == at
         if path:
             # Paths with this prefix sit together in sorted order.
@@ -1146,7 +546,7 @@ class _Component:
         if len(sel) == 0:
             return
         # School level: one node per (place, kind).
-        d0, d0_first = _group(want_place[sel], want_kind[sel])
+        d0, d0_first = group_rows(want_place[sel], want_kind[sel])
         d0_place, d0_kind = want_place[sel][d0_first], want_kind[sel][d0_first]
         d0_node = self.net.add_nodes(len(d0_first))
         self.layer_of[d0_node] = (0, len(d0_first))
@@ -1156,7 +556,7 @@ class _Component:
         parts["d0_pl_kind"].append(want_kind[sel])
         # Commune level: one node per ((commune, province), kind).
         pair = self.pair_of_place[d0_place]
-        d1, d1_first = _group(pair, d0_kind)
+        d1, d1_first = group_rows(pair, d0_kind)
         d1_pair, d1_kind = pair[d1_first], d0_kind[d1_first]
         d1_node = self.net.add_nodes(len(d1_first))
         self.layer_of[d1_node] = (1, len(d1_first))
@@ -1164,7 +564,7 @@ class _Component:
         parts["down_head"].append(d0_node + np.arange(len(d0_first)))
         # Province level.
         d1_province = self.pair_province[d1_pair]
-        d2, d2_first = _group(d1_province, d1_kind)
+        d2, d2_first = group_rows(d1_province, d1_kind)
         d2_province, d2_kind = d1_province[d2_first], d1_kind[d2_first]
         d2_node = self.net.add_nodes(len(d2_first))
         self.layer_of[d2_node] = (2, len(d2_first))
@@ -1172,7 +572,7 @@ class _Component:
         parts["down_head"].append(d1_node + np.arange(len(d1_first)))
         # Anywhere.
         if self.reach >= ELSEWHERE:
-            d3, d3_first = _group(d2_kind)
+            d3, d3_first = group_rows(d2_kind)
             d3_kind = d2_kind[d3_first]
             d3_node = self.net.add_nodes(len(d3_first))
             self.layer_of[d3_node] = (3, len(d3_first))
@@ -1211,7 +611,7 @@ class _Component:
             if reach > self.reach:
                 continue
             ok = np.flatnonzero(where >= 0)
-            i, j = _join(where[ok] * nk + kinds[ok], hub_where * nk + hub_kind)
+            i, j = join_equal(where[ok] * nk + kinds[ok], hub_where * nk + hub_kind)
             parts["dc_tail"].append(self.dc_node + classes[ok][i])
             parts["dc_head"].append(hub_node + j)
             parts["dc_reach"].append(np.full(len(i), reach))
@@ -1295,7 +695,7 @@ class _Component:
         need = np.bincount(
             self.cls_level * tiers + self.cls_tier, weights=self.cls_size, minlength=nl * tiers
         ).astype(np.int64)
-        net = _Network()
+        net = Network()
         source, sink, kind, level, tier = (net.add_nodes(n) for n in (1, 1, nk, nl, tiers))
         net.add_arcs(np.full(nk, source), kind + np.arange(nk), supply, 0)
         li, ki = np.nonzero(self.rank >= 0)
@@ -1380,7 +780,7 @@ class _Component:
         nk, nl, n_tc = len(self.kinds), len(self.levels), len(self.tc_tier)
         # kind -> level -> (tier, commune) -> tier, full tiers as demands.
         # The small network: kind -> level -> (tier, commune) -> tier, full tiers as demands.
-        small = _Network()
+        small = Network()
         source, sink, kind, level, tc, tier = (
             small.add_nodes(n) for n in (1, 1, nk, nl, n_tc, tiers)
         )
@@ -1390,7 +790,7 @@ class _Component:
         max_rank = int(self.rank.max()) if self.rank.size else 0
         w_fair = total * max_rank + 1
         small.add_arcs(kind + ki, level + li, big + 1, self.rank[li, ki])
-        lc, lc_first = _group(self.cls_level[open_cls], self.cls_tc[open_cls])
+        lc, lc_first = group_rows(self.cls_level[open_cls], self.cls_tc[open_cls])
         lc_size = np.bincount(lc, weights=self.cls_size[open_cls], minlength=len(lc_first))
         lc_level = self.cls_level[open_cls][lc_first]
         lc_tc = self.cls_tc[open_cls][lc_first]
