@@ -1,8 +1,8 @@
 """What an allocation run sees: the eligible pupils and devices of a campaign, read from the
 database into the engine's dataclasses, and stored with the run so it can be computed again.
 
-Read with `values_list` over a handful of queries whatever the size (no N+1): a national
-campaign has a million pupils in need.
+Read with `values_list` over a handful of queries whatever the size (no N+1), straight into
+the engine's columns: a national campaign has a million pupils in need.
 """
 
 from __future__ import annotations
@@ -11,14 +11,24 @@ import dataclasses
 import hashlib
 import json
 import zlib
-from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+import numpy as np
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from songmay.allocation.engine import Device, Pupil, Rules
+from songmay.allocation.engine import (
+    NO_ID,
+    Array,
+    Device,
+    DeviceTable,
+    Pupil,
+    PupilTable,
+    Rules,
+    coded,
+)
 from songmay.allocation.models import LIVE, Assignment, Policy
 from songmay.areas.models import Area, AreaLevel, School
 from songmay.campaigns.models import Campaign
@@ -29,13 +39,13 @@ from songmay.students.models import Lacking, NeedQuerySet, NeedStatus
 from songmay.students.models import Need as NeedRow
 
 # Bumped when the stored shape changes, so an old run is decoded the way it was written.
-INPUTS_VERSION = 1
+INPUTS_VERSION = 2
 
 
 @dataclass
 class Inputs:
-    pupils: list[Pupil]
-    devices: list[Device]
+    pupils: PupilTable
+    devices: DeviceTable
     rules: Rules
 
 
@@ -90,6 +100,51 @@ class _Places:
         return self.id_of[path[: path.index("/", 1) + 1]]
 
 
+def _fetch(rows: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """All rows of a `values_list` query at once, through the database cursor: a million rows
+    arrive as plain tuples without the queryset's row-by-row machinery."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _columns_of(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _households(phones: Sequence[str | None], pk: Array) -> tuple[list[str], Array, Array]:
+    """Siblings share a guardian's phone: (keys, each pupil's key code, its place among its
+    siblings by need id). Key 0 is "" (no sibling); the others are "h1", "h2"... in order of
+    the households' first need id, so the key stored is a number, never the phone itself."""
+    seen: dict[str, int] = {"": 0}  # no phone: code 0, never a household to share
+    code = np.fromiter(
+        (seen.setdefault(phone or "", len(seen)) for phone in phones), np.int64, len(phones)
+    )
+    n = len(code)
+    by_phone = np.lexsort((pk, code))
+    start = _first_of_groups(code[by_phone])
+    sibling = np.empty(n, np.int64)
+    sibling[by_phone] = np.arange(n) - start
+    leader = by_phone[start == np.arange(n)]  # each phone's first need, in order of phone
+    count = np.bincount(code, minlength=len(seen))
+    shared = count > 1
+    shared[0] = False
+    households = leader[shared[count > 0]]
+    number = np.zeros(len(seen), np.int64)
+    number[code[households[np.argsort(pk[households])]]] = np.arange(1, len(households) + 1)
+    sibling[~shared[code]] = 0
+    keys = ["", *(f"h{k}" for k in range(1, len(households) + 1))]
+    return keys, number[code], sibling
+
+
+def _first_of_groups(values: Array) -> Array:
+    """For sorted values: the position where each row's run of equal values starts."""
+    new = np.ones(len(values), bool)
+    new[1:] = values[1:] != values[:-1]
+    return np.maximum.accumulate(np.where(new, np.arange(len(values)), 0))
+
+
 def read_inputs(
     *,
     campaign: Campaign,
@@ -100,53 +155,57 @@ def read_inputs(
     """The engine's inputs for `campaign` now, without the excluded needs and devices."""
     places = _Places()
     online_paths = tuple(area.path for area in policy.online_areas.all())
-    school_place: dict[int, tuple[int, int, str, bool]] = {}
-    for school_id, area_id in places.schools.items():
-        path = places.path_of[area_id]
-        school_place[school_id] = (
-            area_id,
-            places.province(area_id),
-            path,
-            bool(online_paths) and path.startswith(online_paths),
-        )
-    skip_needs = set(excluded_needs)
-    rows = (
+    # Each school's commune, province, path and whether it teaches online, as columns.
+    school_ids = np.array(sorted(places.schools), np.int64)
+    school_commune = np.array([places.schools[s] for s in school_ids.tolist()], np.int64)
+    paths = [places.path_of[a] for a in school_commune.tolist()]
+    school_province = np.array([places.province(a) for a in school_commune.tolist()], np.int64)
+    school_online = np.array(
+        [bool(online_paths) and path.startswith(online_paths) for path in paths], bool
+    )
+    # In no order: sorting a million rows is quicker here than in the database.
+    rows = _fetch(
         eligible_needs(campaign)
-        .order_by("pk")
+        .order_by()
         .values_list(
             "pk", "level", "household", "school_id", "student__guardian_phone",
             "student__orphaned_by_covid", "student__disability",
             "student__ethnic_minority", "student__remote_area",
         )
     )  # fmt: skip
-    table = [row for row in rows.iterator(chunk_size=20_000) if row[0] not in skip_needs]
-    # Siblings share a guardian's phone; the key stored is a number, never the phone itself.
-    shared = Counter(row[4] for row in table if row[4])
-    keys: dict[str, str] = {}
-    seen: Counter[str] = Counter()
-    pupils: list[Pupil] = []
-    for pk, level, household, school_id, phone, *flags in table:
-        commune, province, path, online = school_place[school_id]
-        key, sibling = "", 0
-        if phone and shared[phone] > 1:
-            key = keys.setdefault(phone, f"h{len(keys) + 1}")
-            sibling = seen[phone]
-            seen[phone] += 1
-        pupils.append(
-            Pupil(
-                id=pk,
-                level=level,
-                household=household,
-                school=school_id,
-                commune=commune,
-                province=province,
-                area_path=path,
-                special=any(flags),
-                online_area=online,
-                household_key=key,
-                sibling=sibling,
-            )
-        )
+    if excluded_needs:
+        skip = set(excluded_needs)
+        rows = [row for row in rows if row[0] not in skip]
+    n = len(rows)
+    pk_list, level, household, school, phone, *flags = _columns_of(rows, 9)
+    del rows
+    pk = np.array(pk_list, np.int64)
+    order = np.argsort(pk, kind="stable")
+    levels, level_code = coded(level)
+    households, household_code = coded(household)
+    at = np.searchsorted(school_ids, np.array(school, np.int64)) if n else np.zeros(0, np.int64)
+    keys, key, sibling = _households(phone, pk)
+    special = np.zeros(n, bool)
+    for flag in flags:
+        special |= np.array(flag, bool)
+    at = at[order]
+    pupils = PupilTable(
+        id=pk[order],
+        level=level_code[order],
+        household=household_code[order],
+        school=school_ids[at],
+        commune=school_commune[at],
+        province=school_province[at],
+        area_path=at,
+        special=special[order],
+        online_area=school_online[at],
+        household_key=key[order],
+        sibling=sibling[order],
+        levels=levels,
+        households=households,
+        paths=paths,
+        household_keys=keys,
+    )
     return Inputs(
         pupils=pupils,
         devices=_read_devices(campaign, places, set(excluded_devices)),
@@ -154,8 +213,8 @@ def read_inputs(
     )
 
 
-def _read_devices(campaign: Campaign, places: _Places, skip: set[int]) -> list[Device]:
-    rows = (
+def _read_devices(campaign: Campaign, places: _Places, skip: set[int]) -> DeviceTable:
+    rows = _fetch(
         eligible_devices(campaign)
         .order_by("pk")
         .values_list(
@@ -164,47 +223,68 @@ def _read_devices(campaign: Campaign, places: _Places, skip: set[int]) -> list[D
         )
     )  # fmt: skip
     fallback = campaign.area_id
-    devices = []
-    for pk, kind, school_id, warehouse_id, earmark_path, earmark_school in rows.iterator(
-        chunk_size=20_000
-    ):
-        if pk in skip:
-            continue
-        commune: int | None
-        province: int | None
+    where: dict[tuple[int | None, int | None], tuple[int, int]] = {}
+
+    def place(school_id: int | None, warehouse_id: int | None) -> tuple[int, int]:
+        """(commune, province) of a school or store; NO_ID where there is none."""
         if school_id is not None:
             commune = places.schools[school_id]
-            province = places.province(commune)
-        else:
-            area_id = places.warehouses[warehouse_id] if warehouse_id else fallback
-            if area_id is None:
-                commune = province = None
-            else:
-                province = places.province(area_id)
-                commune = None if places.level_of[area_id] == AreaLevel.PROVINCE else area_id
-        devices.append(
-            Device(
-                id=pk,
-                kind=kind,
-                school=school_id,
-                commune=commune,
-                province=province,
-                earmark_path=earmark_path or "",
-                earmark_school=earmark_school,
-            )
-        )
-    return devices
+            return commune, places.province(commune)
+        area_id = places.warehouses[warehouse_id] if warehouse_id else fallback
+        if area_id is None:
+            return NO_ID, NO_ID
+        province = places.province(area_id)
+        if places.level_of[area_id] == AreaLevel.PROVINCE:
+            return NO_ID, province
+        return area_id, province
+
+    table = [row for row in rows if row[0] not in skip] if skip else rows
+    m = len(table)
+    pk, kind, school, warehouse, earmark_path, earmark_school = _columns_of(table, 6)
+    located = [
+        where[s, w] if (s, w) in where else where.setdefault((s, w), place(s, w))
+        for s, w in zip(school, warehouse, strict=True)
+    ]
+    kinds, kind_code = coded(kind)
+    earmark_paths, earmark_code = coded([path or "" for path in earmark_path])
+    return DeviceTable(
+        id=np.array(pk, np.int64),
+        kind=kind_code,
+        school=np.array([NO_ID if s is None else s for s in school], np.int64),
+        commune=np.fromiter((c for c, _ in located), np.int64, m),
+        province=np.fromiter((p for _, p in located), np.int64, m),
+        earmark_path=earmark_code,
+        earmark_school=np.array([NO_ID if s is None else s for s in earmark_school], np.int64),
+        kinds=kinds,
+        earmark_paths=earmark_paths,
+    )
 
 
 # ---- Stored with the run: columns of plain values, zlib-compressed JSON ----
+# Version 1 kept a list of values per field; version 2 keeps the names of a text field once
+# and a code per row, so a national run stores and loads in a fraction of the time.
+
+_NAMED = {
+    "level": "levels", "household": "households", "area_path": "paths",
+    "household_key": "household_keys", "kind": "kinds", "earmark_path": "earmark_paths",
+}  # fmt: skip
+_OPTIONAL = {"school", "commune", "province", "earmark_school"}
 
 
-def _columns(items: list[Any], names: list[str]) -> dict[str, list[Any]]:
-    return {name: [getattr(item, name) for item in items] for name in names}
-
-
-_PUPIL_FIELDS = [f.name for f in dataclasses.fields(Pupil)]
-_DEVICE_FIELDS = [f.name for f in dataclasses.fields(Device)]
+def _table_columns(table: PupilTable | DeviceTable) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for item in dataclasses.fields(table):
+        name = item.name
+        if name in _NAMED.values():
+            continue
+        values = getattr(table, name)
+        if name in _NAMED:
+            columns[name] = {"names": list(getattr(table, _NAMED[name])), "codes": values.tolist()}
+        elif name in _OPTIONAL and isinstance(table, DeviceTable):
+            columns[name] = [None if v == NO_ID else v for v in values.tolist()]
+        else:
+            columns[name] = values.tolist()
+    return columns
 
 
 def encode(inputs: Inputs) -> tuple[bytes, str]:
@@ -214,29 +294,50 @@ def encode(inputs: Inputs) -> tuple[bytes, str]:
     document = {
         "version": INPUTS_VERSION,
         "rules": rules,
-        "pupils": _columns(inputs.pupils, _PUPIL_FIELDS),
-        "devices": _columns(inputs.devices, _DEVICE_FIELDS),
+        "pupils": _table_columns(inputs.pupils),
+        "devices": _table_columns(inputs.devices),
     }
     raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return zlib.compress(raw, 1), hashlib.sha256(raw).hexdigest()
 
 
+def _table(columns: dict[str, Any], kind: type[PupilTable] | type[DeviceTable]) -> Any:
+    values: dict[str, Any] = {}
+    for name, column in columns.items():
+        if name in _NAMED:
+            values[_NAMED[name]] = column["names"]
+            values[name] = np.array(column["codes"], np.int64)
+        elif name in _OPTIONAL and kind is DeviceTable:
+            values[name] = np.array([NO_ID if v is None else v for v in column], np.int64)
+        elif name in ("special", "online_area"):
+            values[name] = np.array(column, bool)
+        else:
+            values[name] = np.array(column, np.int64)
+    return kind(**values)
+
+
 def decode(blob: bytes | memoryview) -> Inputs:
-    """The inputs a run stored, as the engine's dataclasses again."""
+    """The inputs a run stored, as the engine's tables again."""
     document = json.loads(zlib.decompress(bytes(blob)))
     rules = document["rules"]
     rules["household_order"] = tuple(rules["household_order"])
     rules["level_preferences"] = {k: tuple(v) for k, v in rules["level_preferences"].items()}
+    if document["version"] == 1:
 
-    def rows(columns: dict[str, list[Any]], kind: type[Any]) -> list[Any]:
-        names = list(columns)
-        return [
-            kind(**dict(zip(names, values, strict=True)))
-            for values in zip(*columns.values(), strict=True)
-        ]
+        def rows(columns: dict[str, list[Any]], kind: type[Any]) -> list[Any]:
+            names = list(columns)
+            return [
+                kind(**dict(zip(names, values, strict=True)))
+                for values in zip(*columns.values(), strict=True)
+            ]
 
+        return Inputs(
+            pupils=PupilTable.of(rows(document["pupils"], Pupil)),
+            devices=DeviceTable.of(rows(document["devices"], Device)),
+            rules=Rules(**rules),
+        )
     return Inputs(
-        pupils=rows(document["pupils"], Pupil),
-        devices=rows(document["devices"], Device),
+        pupils=_table(document["pupils"], PupilTable),
+        devices=_table(document["devices"], DeviceTable),
         rules=Rules(**rules),
     )

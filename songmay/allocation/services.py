@@ -4,11 +4,11 @@ returns. Approval is where "once per child" is decided: see `run_approve`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, models, transaction
@@ -41,7 +41,7 @@ from songmay.inventory.models import Device, DeviceEvent, DeviceEventKind, Devic
 from songmay.lib.errors import DomainError
 from songmay.lib.uploads import SCANS, upload_extension
 from songmay.lib.vietnamese import normalize_spaces
-from songmay.students.models import Household, Need, NeedStatus
+from songmay.students.models import Household, Need, NeedStatus, Student
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -185,50 +185,113 @@ def _insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable
     )
 
 
+Text = tuple[Sequence[str], np.ndarray[Any, Any]]  # a text column: the texts and a code per row
+
+
+def _insert_columns(
+    model: type[models.Model], names: Sequence[str], columns: Sequence[np.ndarray[Any, Any] | Text]
+) -> None:
+    """Insert many rows given as columns, NumPy integers or coded texts (each text cut to 255
+    characters): on PostgreSQL one COPY built a column at a time, elsewhere `_insert_rows`."""
+    postgres = connection.vendor == "postgresql"
+    lists = []
+    for column in columns:
+        if isinstance(column, tuple):
+            texts, codes = column
+            cut = [text[:255] for text in texts]
+            if postgres:  # COPY's text format: backslash, tab and line ends escaped
+                cut = [
+                    t.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                    .replace("\r", "\\r")
+                    for t in cut
+                ]  # fmt: skip
+            lists.append(np.array([*cut, ""], object)[codes].tolist())
+        else:
+            lists.append(list(map(str, column.tolist())) if postgres else column.tolist())
+    if not postgres:
+        _insert_rows(model, names, zip(*lists, strict=True))
+        return
+    if not lists[0]:
+        return
+    data = "\n".join(map("\t".join, zip(*lists, strict=True))) + "\n"
+    columns_sql = ", ".join(_column(model, name) for name in names)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {_table(model)} ({columns_sql}) FROM STDIN") as copy,
+    ):
+        copy.write(data.encode())
+
+
 def _summary(
-    inputs: Inputs, result: engine.Result, previous: AllocationRun | None
+    inputs: Inputs, result: engine.ResultTable, previous: AllocationRun | None
 ) -> dict[str, Any]:
     """The review screen's figures: by tier, commune, device kind and level, and what
     changed since the campaign's previous run."""
-    pupils = {pupil.id: pupil for pupil in inputs.pupils}
-    kinds = {device.id: device.kind for device in inputs.devices}
-    served = [pupils[item.pupil] for item in result.assigned]
-    need_area = Counter(pupil.commune for pupil in inputs.pupils)
-    served_area = Counter(pupil.commune for pupil in served)
+    pupils, devices = inputs.pupils, inputs.devices
+    by_id = np.argsort(pupils.id, kind="stable")
+    served = by_id[np.searchsorted(pupils.id[by_id], result.pupil)]
+    communes, need_at = np.unique(pupils.commune, return_inverse=True)
+    need_area = np.bincount(need_at, minlength=len(communes))
+    served_area = np.bincount(need_at[served], minlength=len(communes))
     areas = {
         pk: (path, name)
-        for pk, path, name in Area.objects.filter(pk__in=list(need_area)).values_list(
+        for pk, path, name in Area.objects.filter(pk__in=communes.tolist()).values_list(
             "pk", "path", "name"
         )
     }
-    need_level = Counter(pupil.level for pupil in inputs.pupils)
-    served_level = Counter(pupil.level for pupil in served)
-    available = Counter(kinds.values())
-    given = Counter(kinds[item.device] for item in result.assigned)
-    pairs = {(item.pupil, item.device) for item in result.assigned}
-    changes: dict[str, Any] = {"previous": None, "added": len(pairs), "removed": 0, "kept": 0}
+    levels = len(pupils.levels)
+    need_level = dict(
+        zip(pupils.levels, np.bincount(pupils.level, minlength=levels).tolist(), strict=True)
+    )
+    served_level = dict(
+        zip(
+            pupils.levels, np.bincount(pupils.level[served], minlength=levels).tolist(), strict=True
+        )
+    )
+    device_by_id = np.argsort(devices.id, kind="stable")
+    given_at = device_by_id[np.searchsorted(devices.id[device_by_id], result.device)]
+    kinds = len(devices.kinds)
+    available = dict(
+        zip(devices.kinds, np.bincount(devices.kind, minlength=kinds).tolist(), strict=True)
+    )
+    given = dict(
+        zip(
+            devices.kinds,
+            np.bincount(devices.kind[given_at], minlength=kinds).tolist(),
+            strict=True,
+        )
+    )
+    pairs = len(result.pupil)
+    changes: dict[str, Any] = {"previous": None, "added": pairs, "removed": 0, "kept": 0}
     if previous is not None:
-        before = set(Proposal.objects.filter(run=previous).values_list("need_id", "device_id"))
-        kept = len(pairs & before)
+        before = np.array(
+            Proposal.objects.filter(run=previous).values_list("need_id", "device_id"), np.int64
+        ).reshape(-1, 2)
+        now = np.column_stack([result.pupil, result.device])
+        # Each run proposes a pair at most once: the pairs kept are those counted twice.
+        kept = pairs + len(before) - len(np.unique(np.concatenate([now, before]), axis=0))
         changes = {
             "previous": previous.number,
-            "added": len(pairs) - kept,
+            "added": pairs - kept,
             "removed": len(before) - kept,
             "kept": kept,
         }
     return {
-        "served": len(result.assigned),
-        "left": len(result.left),
+        "served": pairs,
+        "left": len(result.left_pupil),
         "idle": len(result.idle_devices),
-        "pupils": len(inputs.pupils),
-        "devices": len(inputs.devices),
+        "pupils": len(pupils),
+        "devices": len(devices),
         "by_tier": [
             {"tier": tier.number, "label": tier.label, "need": tier.need, "served": tier.served}
             for tier in result.tiers
         ],
         "by_area": [
-            {"area_id": pk, "area": areas[pk][1], "need": need, "served": served_area[pk]}
-            for pk, need in sorted(need_area.items(), key=lambda item: areas[item[0]][0])
+            {"area_id": pk, "area": areas[pk][1], "need": need, "served": done}
+            for pk, need, done in sorted(
+                zip(communes.tolist(), need_area.tolist(), served_area.tolist(), strict=True),
+                key=lambda item: areas[item[0]][0],
+            )
         ],
         "by_kind": [
             {
@@ -238,7 +301,7 @@ def _summary(
                 "given": given[kind],
             }
             for kind in DeviceKind.values
-            if available[kind]
+            if available.get(kind)
         ],
         "by_level": [
             {
@@ -248,7 +311,7 @@ def _summary(
                 "served": served_level[level],
             }
             for level in SchoolLevel.values
-            if need_level[level]
+            if need_level.get(level)
         ],
         "changes": changes,
     }
@@ -280,7 +343,7 @@ def run_create(
         excluded_needs=skip_needs,
         excluded_devices=skip_devices,
     )
-    result = engine.allocate(inputs.pupils, inputs.devices, inputs.rules)
+    result = engine.allocate_table(inputs.pupils, inputs.devices, inputs.rules)
     blob, digest = encode(inputs)
     # Numbers are per campaign: the campaign's row is the lock that hands them out in turn.
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
@@ -298,18 +361,28 @@ def run_create(
         summary=_summary(inputs, result, previous),
         created_by=actor,
     )
-    _insert_rows(
+    _insert_columns(
         Proposal,
         ["run", "need", "device", "tier", "preference", "distance", "why"],
-        (
-            (run.pk, a.pupil, a.device, a.tier, a.preference, a.distance, a.why[:255])
-            for a in result.assigned
-        ),
+        [
+            np.full(len(result.pupil), run.pk),
+            result.pupil,
+            result.device,
+            result.tier,
+            result.preference,
+            result.distance,
+            (result.whys, result.why),
+        ],
     )
-    _insert_rows(
+    _insert_columns(
         Unserved,
         ["run", "need", "tier", "why"],
-        ((run.pk, left.pupil, left.tier, left.why[:255]) for left in result.left),
+        [
+            np.full(len(result.left_pupil), run.pk),
+            result.left_pupil,
+            result.left_tier,
+            (result.left_whys, result.left_why),
+        ],
     )
     audit_record(
         actor=actor,
@@ -317,8 +390,8 @@ def run_create(
         target=run,
         area=campaign.area,
         changes={
-            "served": len(result.assigned),
-            "left": len(result.left),
+            "served": len(result.pupil),
+            "left": len(result.left_pupil),
             "idle": len(result.idle_devices),
             "excluded_needs": skip_needs,
             "excluded_devices": skip_devices,
@@ -430,7 +503,8 @@ class _ConflictError(Exception):
 
 def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) -> int:
     """Reserve the run's devices and create its assignments in three statements, whatever
-    the number of pupils; raises _ConflictError when another approval got there first."""
+    the number of pupils; raises _ConflictError when another approval got there first or a
+    pupil no longer waits."""
     ops = connection.ops
     now = timezone.now()
     expected = Proposal.objects.filter(run=run).count()
@@ -440,7 +514,7 @@ def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) 
     ).update(status=DeviceStatus.ASSIGNED, updated_at=now)
     if moved != expected:
         raise _ConflictError
-    a, p, n, e = Assignment, Proposal, Need, DeviceEvent
+    a, p, n, e, s = Assignment, Proposal, Need, DeviceEvent, Student
     assignment_columns = ", ".join(
         _column(a, name)
         for name in (
@@ -463,16 +537,22 @@ def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) 
             f" n.{_column(n, 'student')}, p.{_column(p, 'device')}, %s, p.{_column(p, 'why')},"
             f" %s, %s, '' FROM {_table(p)} p JOIN {_table(n)} n"
             f" ON n.{_column(n, 'id')} = p.{_column(p, 'need')}"
-            f" WHERE p.{_column(p, 'run')} = %s ORDER BY p.{_column(p, 'id')}",
+            f" JOIN {_table(s)} s ON s.{_column(s, 'id')} = n.{_column(n, 'student')}"
+            f" WHERE p.{_column(p, 'run')} = %s AND n.{_column(n, 'status')} = %s"
+            f" AND s.{_column(s, 'merged_into')} IS NULL ORDER BY p.{_column(p, 'id')}",
             [
                 run.campaign_id,
                 AssignmentStatus.ACTIVE.value,
                 ops.adapt_datefield_value(due_on),
                 at,
                 run.pk,
+                NeedStatus.CONFIRMED.value,
             ],
         )
         created = cursor.rowcount
+        # A pupil withdrawn or merged away since the draft is left out: the run is stale.
+        if created != expected:
+            raise _ConflictError
         cursor.execute(
             f"INSERT INTO {_table(e)} ({event_columns}) "  # noqa: S608 - names from _meta
             f"SELECT p.{_column(p, 'device')}, %s, %s, %s, %s, '', '', %s, %s"
@@ -503,8 +583,8 @@ def run_approve(*, actor: User | None, run: AllocationRun) -> AllocationRun:
     run = AllocationRun.objects.select_for_update().defer("inputs").get(pk=run.pk)
     if run.status != RunStatus.DRAFT:
         raise _not_draft(run)
-    if _conflict_exists(run):
-        raise _conflict(run)
+    # No checks beforehand: the writes themselves find a device no longer available, a pupil
+    # no longer waiting, and (through the unique indexes) a pupil or device given meanwhile.
     policy = policy_for(campaign)
     due_on = timezone.localdate() + dt.timedelta(days=policy.handover_days)
     try:
@@ -533,20 +613,6 @@ def run_approve(*, actor: User | None, run: AllocationRun) -> AllocationRun:
     return run
 
 
-def _conflict_exists(run: AllocationRun) -> bool:
-    taken = Assignment.objects.filter(status__in=LIVE).filter(
-        Q(student_id=OuterRef("need__student_id")) | Q(device_id=OuterRef("device_id"))
-    )
-    proposals = Proposal.objects.filter(run=run)
-    return (
-        proposals.filter(Exists(taken)).exists()
-        or proposals.filter(
-            ~Q(need__status=NeedStatus.CONFIRMED) | Q(need__student__merged_into__isnull=False)
-        ).exists()
-        or proposals.exclude(device__status=DeviceStatus.AVAILABLE).exists()
-    )
-
-
 @audited
 def run_discard(*, actor: User | None, run: AllocationRun) -> AllocationRun:
     """Set a draft aside without approving it."""
@@ -570,7 +636,7 @@ def run_discard(*, actor: User | None, run: AllocationRun) -> AllocationRun:
 def run_reproduce(run: AllocationRun) -> engine.Result:
     """The engine's result computed again from the run's stored inputs (writes nothing)."""
     inputs = decode(AllocationRun.objects.values_list("inputs", flat=True).get(pk=run.pk))
-    return engine.allocate(inputs.pupils, inputs.devices, inputs.rules)
+    return engine.allocate_table(inputs.pupils, inputs.devices, inputs.rules).result()
 
 
 # ---- Handover and return ----

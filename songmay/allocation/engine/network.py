@@ -1,0 +1,158 @@
+"""Grouping NumPy columns and a flow network built from blocks of arcs: the solver's tools."""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from songmay.allocation.engine.tables import Array
+
+# ---------------------------------------------------------------------------
+# The solver: classes, a flow network, two min-cost max-flows, and back to ids.
+
+INT64_LIMIT = 2**62  # headroom under 2**63 for the solver's cost scaling
+
+
+def distinct_codes(values: Array) -> tuple[Array, Array]:
+    """(the distinct values in order, the index of each value among them): `np.unique`, but
+    without sorting when the values span a range not much wider than their number."""
+    if len(values) == 0:
+        return values.astype(np.int64), np.zeros(0, np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4 * len(values) + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.astype(np.int64).reshape(-1)
+    present = np.zeros(high - low + 1, bool)
+    present[values - low] = True
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, code[values - low]
+
+
+def group_rows(*columns: Array) -> tuple[Array, Array]:
+    """Rows grouped by equal values: (group of each row, first row of each group).
+
+    Groups are numbered in the sorted order of their values; the columns are small codes
+    (>= 0), combined into one int64 key, renumbered as it grows.
+    """
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = distinct_codes(columns[0].astype(np.int64))[1]
+    for column in columns[1:]:
+        radix = int(column.max()) + 1
+        if (int(key.max()) + 1) * radix >= INT64_LIMIT:
+            raise ValueError("grouping columns too wide to combine")
+        key = distinct_codes(key * radix + column)[1]
+    first = np.full(int(key.max()) + 1, n, np.int64)
+    np.minimum.at(first, key, np.arange(n))
+    return key, first
+
+
+def lookup_sorted(values: Array, queries: Array) -> Array:
+    """The index of each query in the sorted `values`, or -1 when absent."""
+    if len(values) == 0:
+        return np.full(len(queries), -1, np.int64)
+    at = np.minimum(np.searchsorted(values, queries), len(values) - 1)
+    return np.where(values[at] == queries, at, -1).astype(np.int64)
+
+
+def join_equal(left: Array, right: Array) -> tuple[Array, Array]:
+    """All index pairs (i, j) with left[i] == right[j], in order of i then j."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    lo = np.searchsorted(ordered, left, "left")
+    count = np.searchsorted(ordered, left, "right") - lo
+    i = np.repeat(np.arange(len(left)), count)
+    within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return i, order[np.repeat(lo, count) + within]
+
+
+def starts_of(sizes: Array) -> Array:
+    return np.cumsum(sizes) - sizes
+
+
+def ranks_within(groups: Array, amounts: Array) -> Array:
+    """For rows sorted by group: how much of its group comes before each row."""
+    before = np.cumsum(amounts) - amounts
+    if len(groups) == 0:
+        return before
+    new = np.ones(len(groups), bool)
+    new[1:] = groups[1:] != groups[:-1]
+    group_start = np.maximum.accumulate(np.where(new, np.arange(len(groups)), 0))
+    return before - before[group_start]
+
+
+def number_text(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+class Network:
+    """Arcs added in blocks of NumPy arrays; node ids handed out in blocks."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.tails: list[Array] = []
+        self.heads: list[Array] = []
+        self.capacities: list[Array] = []
+        self.costs: list[Array] = []
+        self.arcs = 0
+
+    def add_nodes(self, n: int) -> int:
+        first = self.nodes
+        self.nodes += n
+        return first
+
+    def add_arcs(
+        self, tails: Array, heads: Array, capacities: Array | int, costs: Array | int
+    ) -> slice:
+        n = len(tails)
+        self.tails.append(np.asarray(tails, np.int32))
+        self.heads.append(np.asarray(heads, np.int32))
+        self.capacities.append(np.broadcast_to(np.asarray(capacities, np.int64), (n,)))
+        self.costs.append(np.broadcast_to(np.asarray(costs, np.int64), (n,)))
+        block = slice(self.arcs, self.arcs + n)
+        self.arcs += n
+        return block
+
+    def reduced_costs(self, flows: Array) -> Array:
+        """Each arc's cost reduced by optimal node potentials for `flows` (an optimal flow):
+        shortest distances in the residual network (Bellman-Ford), so that no residual arc
+        has a negative reduced cost. Meant for small networks."""
+        tails, heads = np.concatenate(self.tails), np.concatenate(self.heads)
+        capacities, costs = np.concatenate(self.capacities), np.concatenate(self.costs)
+        forward, backward = flows < capacities, flows > 0
+        u = np.concatenate([tails[forward], heads[backward]])
+        v = np.concatenate([heads[forward], tails[backward]])
+        c = np.concatenate([costs[forward], -costs[backward]])
+        distance = np.zeros(self.nodes, np.int64)
+        for _ in range(self.nodes + 1):
+            shorter = distance.copy()
+            np.minimum.at(shorter, v, distance[u] + c)
+            if np.array_equal(shorter, distance):
+                return costs + distance[tails] - distance[heads]
+            distance = shorter
+        raise RuntimeError("a negative cycle: the flow is not optimal")
+
+    def solve(self, nodes: Array, supplies: Array, *, maximum: bool) -> Array:
+        """A minimum-cost flow (of maximum value if `maximum`); the flow on every arc."""
+        costs = np.concatenate(self.costs) if self.costs else np.zeros(0, np.int64)
+        largest = int(np.abs(costs).max()) if len(costs) else 0
+        if largest * (self.nodes + 1) >= INT64_LIMIT:
+            raise ValueError("allocation too large for exact integer costs; split by province")
+        # Arcs that can carry nothing only slow the solver down: it sees the others alone.
+        capacities = np.concatenate(self.capacities)
+        used = np.flatnonzero(capacities > 0).astype(np.int32)
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate(self.tails)[used],
+            np.concatenate(self.heads)[used],
+            capacities[used],
+            costs[used],
+        )
+        solver.set_nodes_supplies(np.asarray(nodes, np.int32), np.asarray(supplies, np.int64))
+        status = solver.solve_max_flow_with_min_cost() if maximum else solver.solve()
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed: {status}")
+        flows = np.zeros(self.arcs, np.int64)
+        flows[used] = solver.flows(np.arange(len(used), dtype=np.int32))
+        return flows
