@@ -308,36 +308,38 @@ def main() -> None:
         print(
             f"{connection.vendor}: {options.rows:,} pupils, {len(schools)} schools, "
             f"xlsx {path.stat().st_size / 1024 / 1024:.1f} MiB "
-            f"(written in its own process, peak {writer_peak:,.0f} MiB)"
+            f"(written in its own process, peak {writer_peak:,.0f} MiB)",
+            flush=True,
         )
         floor = float("nan")
-        if not options.skip_floor:
+        if options.skip_floor:
+            print("  floor skipped (--skip-floor): ratios are not meaningful in this run")
+        else:
             floor = float(_in_own_process("floor", path, options.rows))
+
+        def line(label: str, seconds: float, peak: float | None = None) -> None:
+            memory = f"{peak:8,.0f} MiB peak" if peak is not None else ""
+            # Each stage as it ends: a long run tells what it has measured so far.
+            print(
+                f"  {label:<28}{seconds:8.2f} s {options.rows / seconds:10,.0f} rows/s "
+                f"{seconds / floor:6.2f}× floor {memory}",
+                flush=True,
+            )
+
+        line("floor (calamine + bulk)", floor)
         support.reset_peak()
         baseline = support.peak_mib()
         preview, preview_peak, summary = _job("students.preview", admin, campaign, path)
         support.expect(summary["created"] == options.rows, summary)
+        line("preview job", preview, preview_peak)
         written, import_peak, summary = _job("students.import", admin, campaign, path)
         support.expect(Need.objects.count() == options.rows, "every pupil registered once")
+        line("import job (after confirm)", written, import_peak)
+        line("preview + import", preview + written)
         again, again_peak, summary = _job("students.import", admin, campaign, path)
         support.expect(summary["unchanged"] == options.rows, summary)
-        pairs = DuplicateCandidate.objects.count()
-
-        def line(label: str, seconds: float, peak: float | None = None) -> str:
-            memory = f"{peak:8,.0f} MiB peak" if peak is not None else ""
-            return (
-                f"  {label:<28}{seconds:8.2f} s {options.rows / seconds:10,.0f} rows/s "
-                f"{seconds / floor:6.2f}× floor {memory}"
-            )
-
-        if options.skip_floor:
-            print("  floor skipped (--skip-floor): ratios are not meaningful in this run")
-        print(line("floor (calamine + bulk)", floor))
-        print(line("preview job", preview, preview_peak))
-        print(line("import job (after confirm)", written, import_peak))
-        print(line("preview + import", preview + written))
-        print(line("re-import, all unchanged", again, again_peak))
-        print(f"  likely duplicates queued: {pairs:,}")
+        line("re-import, all unchanged", again, again_peak)
+        print(f"  likely duplicates queued: {DuplicateCandidate.objects.count():,}")
         print(
             f"  peak memory of the jobs: {max(preview_peak, import_peak, again_peak):,.0f} MiB "
             f"(this process before them: {baseline:,.0f} MiB)"
