@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable
+from typing import TypeGuard
 
 import numpy as np
 
 _INT64 = range(-(1 << 63), 1 << 63)
+
+
+def _fits(key: object) -> TypeGuard[int]:
+    """Whether a key can be kept in the arrays."""
+    return isinstance(key, int) and key in _INT64
 
 
 class FirstRows:
@@ -30,20 +36,21 @@ class FirstRows:
         found = self.recent.get(key)
         if found is not None:
             return found
-        packable = type(key) is int and key in _INT64
-        if packable and len(self.keys):
+        if not _fits(key):
+            self.recent[key] = row
+            return row
+        if len(self.keys):
             index = int(self.keys.searchsorted(key))
             if index < len(self.keys) and self.keys[index] == key:
                 return int(self.rows[index])
         self.recent[key] = row
-        if packable:
-            self.pending += 1
-            if self.pending >= self.MERGE_EVERY:
-                self._merge()
+        self.pending += 1
+        if self.pending >= self.MERGE_EVERY:
+            self._merge()
         return row
 
     def _merge(self) -> None:
-        packed = {k: r for k, r in self.recent.items() if type(k) is int and k in _INT64}
+        packed = {k: r for k, r in self.recent.items() if _fits(k)}
         keys = np.concatenate([self.keys, np.fromiter(packed, np.int64, len(packed))])
         rows = np.concatenate([self.rows, np.fromiter(packed.values(), np.int32, len(packed))])
         order = np.argsort(keys, kind="stable")
