@@ -224,8 +224,8 @@ def job_run(*, job_id: int) -> Job | None:
         # The uploaded file is kept only while its owner still needs it: it may hold personal data.
         **({} if outcome.keep_file else {"payload": b""}),
     )
-    job.refresh_from_db()
-    return job
+    # Without the file, which may be a hundred megabytes: a second copy beside the runner's.
+    return Job.objects.select_related("created_by").defer("payload").get(pk=job.pk)
 
 
 @audited

@@ -163,7 +163,10 @@ def _read_workbook(data: bytes, filename: str) -> list[list[str]]:
 # A worksheet this large (its XML, unzipped) is read a slice of rows at a time, so that a
 # sheet of a million rows never sits whole in memory.
 STREAM_FROM_BYTES = 32 * 1024 * 1024
-_SLICE_BYTES = 16 * 1024 * 1024
+# A slice is held several times over while it is read (the XML, the one-sheet zip, calamine's
+# cells, their Python values): 16 MiB slices cost 215 MiB while reading 100,000 rows, 2 MiB
+# slices 31 MiB, and read as fast (about 2,000 rows each; opening a slice costs little).
+_SLICE_BYTES = 2 * 1024 * 1024
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 

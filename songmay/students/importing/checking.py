@@ -43,6 +43,7 @@ from songmay.students.importing.columns import (
     parse_level,
     parse_personal_id,
 )
+from songmay.students.importing.compact import FirstRows, id_key, name_key
 from songmay.students.models import Household, Lacking
 from songmay.students.services import StudentData, student_clean
 
@@ -273,8 +274,10 @@ class _RowChecker:
         self.lookups = lookups
         self.campaign = campaign
         self.columns = columns
-        self.seen_ids: dict[str, int] = {}
-        self.seen_names: dict[tuple[int, str, dt.date], int] = {}
+        # The first row of each personal ID, and of each name and birth date in a school.
+        self.seen_ids = FirstRows()
+        self.seen_names = FirstRows()
+        self.name_numbers: dict[str, int] = {}  # folded names repeat: each is kept once
         # An unsaved stand-in teaching every level, for rows whose school is unknown.
         self.any_school = School(
             code="", name="", area=Area(path="/"),
@@ -436,7 +439,7 @@ class _RowChecker:
     ) -> None:
         personal_id = student["personal_id"]
         if personal_id:
-            first = self.seen_ids.setdefault(personal_id, number)
+            first = self.seen_ids.first(id_key(personal_id), number)
             if first != number:
                 error(
                     "personal_id",
@@ -444,8 +447,10 @@ class _RowChecker:
                     "dòng; hãy xoá dòng thừa hoặc sửa số.",
                 )
                 return
-        name = (school.pk, student["name_folded"], student["date_of_birth"])
-        first = self.seen_names.setdefault(name, number)
+        name = name_key(
+            self.name_numbers, school.pk, student["name_folded"], student["date_of_birth"]
+        )
+        first = self.seen_names.first(name, number)
         if first != number:
             error(
                 "full_name",

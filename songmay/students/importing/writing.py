@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from songmay.lib.spreadsheet import RowError
 from songmay.students.dedupe import Match, Person, birth_dates, review_matches
 from songmay.students.importing.checking import PupilRow
 from songmay.students.importing.columns import CHUNK, FIELDS_OF, LABELS, NEED_FIELDS, chunks
+from songmay.students.importing.compact import FirstRows, IdSet, id_key
 from songmay.students.models import CIRCUMSTANCES, DuplicateCandidate, Need, Student
 from songmay.students.services import PERSON_FIELDS, _check_school
 
@@ -182,11 +182,11 @@ class _Planner:
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
-        self.claimed: dict[int, int] = {}  # need id -> the row that matched it first
-        self.new_ids: dict[str, int] = {}  # personal ID -> the row that brings it first
+        self.claimed = FirstRows()  # need id -> the row that matched it first
+        self.new_ids = FirstRows()  # personal ID -> the row that brings it first
         # Children this import has already written: the plan is made against the registry
         # as it was before the import.
-        self.written: set[int] = set()
+        self.written = IdSet()
 
     def plan(self, rows: Sequence[PupilRow], plan: ImportPlan) -> None:
         school_ids = sorted({row.school.pk for row in rows})
@@ -215,12 +215,12 @@ class _Planner:
 
         for row in rows:
             personal_id = row.student["personal_id"]
-            if personal_id and new_ids.setdefault(personal_id, row.row) != row.row:
+            if personal_id and (first := new_ids.first(id_key(personal_id), row.row)) != row.row:
                 error(
                     row,
                     "personal_id",
-                    f"Số định danh “{personal_id}” trùng với dòng {new_ids[personal_id]}. Mỗi em "
-                    "chỉ ghi một dòng; hãy xoá dòng thừa hoặc sửa số.",
+                    f"Số định danh “{personal_id}” trùng với dòng {first}. Mỗi em chỉ ghi một "
+                    "dòng; hãy xoá dòng thừa hoặc sửa số.",
                 )
                 continue
             registered: _Registered | None = (
@@ -247,7 +247,7 @@ class _Planner:
                 registered = same_name[0] if same_name else None
             if registered is not None:
                 assert registered.need_id is not None  # noqa: S101 - found through its need
-                first = claimed.setdefault(registered.need_id, row.row)
+                first = claimed.first(registered.need_id, row.row)
                 if first != row.row:
                     error(
                         row,
@@ -380,7 +380,6 @@ class _Writer:
         self.student_changes: dict[int, dict[str, Any]] = {}
         self.need_changes: dict[int, dict[str, Any]] = {}
         self.new_needs: list[tuple[PupilRow, int]] = []
-        self.created = array("q")  # the new students' ids, in the order of the rows
         self.created_dates: set[dt.date] = set()
 
     def check_school(self, school: School) -> None:
@@ -412,7 +411,6 @@ class _Writer:
                 batch_size=CHUNK,
             )
             for student in students:
-                self.created.append(student.pk)
                 self.planner.written.add(student.pk)
                 if student.date_of_birth is not None:
                     self.created_dates.add(student.date_of_birth)
@@ -441,7 +439,7 @@ class _Writer:
             [_new_need(self.campaign, row, student_id) for row, student_id in self.new_needs],
             batch_size=CHUNK,
         )
-        self.summary.review = _queue_likely_duplicates(self.created, self.created_dates)
+        self.summary.review = _queue_likely_duplicates(self.planner.written, self.created_dates)
         for each in sorted(self.schools.values(), key=lambda found: found.code):
             audit_record(
                 actor=self.actor,
@@ -461,11 +459,9 @@ class _Writer:
         return self.summary
 
 
-def _queue_likely_duplicates(created: array[int], dates: set[dt.date]) -> int:
+def _queue_likely_duplicates(new_ids: IdSet, dates: set[dt.date]) -> int:
     """Send each new student's likely duplicates to review, a few hundred birth dates at a
     time; returns the number of pairs found (a pair of two new students counts twice)."""
-    ordered = sorted(created)
-    new_ids = set(ordered)
     pairs: list[tuple[int, int, Match]] = []
     found = 0
     days = sorted(dates)
