@@ -3,6 +3,12 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No timing assertion in a test, Hypothesis's per-example deadline included: CI machines are
+# shared, and a slow example is not a wrong one.
+hypothesis_settings.register_profile("songmay", deadline=None)
+hypothesis_settings.load_profile("songmay")
 
 # Playwright runs its own event loop in the test thread; Django's async guard would refuse
 # the ORM calls the tests make beside it.
