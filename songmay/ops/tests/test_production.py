@@ -204,7 +204,8 @@ def test_web_processes_share_the_cache_named_by_songmay_cache_url():
     key = f"test-{secrets.token_hex(4)}"
     write = (
         "from django.core.cache import cache; from songmay.audit.freshness import _bump;"
-        f"from django.core.cache import caches; print(type(caches['default']).__name__);"
+        f"from django.core.cache import caches; from django.conf import settings;"
+        "print(type(caches['default']).__name__, settings.SESSION_ENGINE);"
         f"cache.set('{key}', 42, 30); _bump()"
     )
     read = (
@@ -214,5 +215,5 @@ def test_web_processes_share_the_cache_named_by_songmay_cache_url():
     first = _songmay("shell", "--no-imports", "-c", write, **env)
     second = _songmay("shell", "--no-imports", "-c", read, **env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.split() == ["RedisCache"]
+    assert first.stdout.split() == ["RedisCache", "django.contrib.sessions.backends.cached_db"]
     assert second.stdout.split() == ["42", "True"], second.stderr
