@@ -100,7 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "songmay.accounts.context_processors.navigation",
             ],
-            "builtins": ["songmay.templatetags"],
+            "builtins": ["songmay.templatetags", "django.templatetags.l10n"],
         },
     }
 ]
