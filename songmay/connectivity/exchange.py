@@ -114,7 +114,7 @@ def check_line(
     """One line's values checked alone (format only; the requests are checked by the service)."""
     errors: list[RowError] = []
     number = request_id.strip()
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # "²".isdigit() is true
         errors.append(RowError(row, "Mã yêu cầu", "Mã yêu cầu phải là số, như trong tệp đã tải."))
     activated = result_value(result)
     if activated is None:

@@ -117,7 +117,7 @@ def parse_count(text: str, label: str) -> int:
     cleaned = text.replace(".", "").replace(",", "").replace(" ", "")
     if not cleaned:
         return 0
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit()):  # "²".isdigit() is true
         raise CellError(f"{label} ghi một số nguyên không âm, ví dụ 35; đang ghi “{text}”.")
     return int(cleaned)
 

@@ -38,7 +38,7 @@ def parse_vnd(value: object) -> int:
             )
         if _GROUPED.fullmatch(text):
             text = text.replace(".", "")
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true
             raise InvalidAmount("Số tiền phải là số đồng chẵn, ví dụ 1.500.000.")
         number = int(text)
     if number < 0:

@@ -13,7 +13,7 @@ from songmay.audit.models import AuditEntry
 from songmay.audit.services import export_record
 from songmay.connectivity.models import LIVE_SUPPORT
 from songmay.connectivity.selectors import dead_spot_of
-from songmay.forms import show_domain_error
+from songmay.forms import query_id, show_domain_error
 from songmay.lib.errors import DomainError
 from songmay.lib.phones import display_phone
 from songmay.lib.spreadsheet import write_xlsx
@@ -112,7 +112,7 @@ def need_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def need_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Confirm the ticked pupils (those inside the officer's scope)."""
-    ids = [int(pk) for pk in request.POST.getlist("need") if pk.isdigit()]
+    ids = [pk for typed in request.POST.getlist("need") if (pk := query_id(typed)) is not None]
     needs = Need.objects.visible_to(request.user).filter(pk__in=ids).select_related("school__area")
     try:
         count = services.needs_confirm(actor=request.user, needs=list(needs))

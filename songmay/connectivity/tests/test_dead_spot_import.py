@@ -155,3 +155,11 @@ def test_the_import_page_starts_a_preview_job(spot_world, client):
 def test_operators_cannot_import(spot_world, client):
     client.force_login(spot_world["users"]["viettel"])
     assert client.get(reverse("connectivity:dead_spot_import")).status_code == 403
+
+
+def test_a_count_in_other_digits_is_a_cell_error():
+    from songmay.connectivity.importing import CellError, parse_count
+
+    with pytest.raises(CellError, match="số nguyên không âm"):
+        parse_count("³5", "Số hộ")
+    assert parse_count("1.250", "Số hộ") == 1250

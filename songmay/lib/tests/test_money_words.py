@@ -96,3 +96,13 @@ def test_the_words_read_back_to_the_same_amount(amount):
             assert before == "mươi"
         if word == "lăm":
             assert before in ("mươi", "mười")
+
+
+@pytest.mark.parametrize("typed", ["²", "1²3", "٣٤٥"])
+def test_an_amount_in_other_digits_is_refused_with_a_message(typed):
+    """`"²".isdigit()` is true but `int("²")` fails: such text gets the Vietnamese message."""
+    from songmay.lib.money import InvalidAmount, parse_vnd
+
+    with pytest.raises(InvalidAmount, match="số đồng chẵn"):
+        parse_vnd(typed)
+    assert parse_vnd("1.500.000") == 1_500_000
