@@ -65,19 +65,19 @@ def prepare(database_url: str, *, cache: str = "locmem", redis_url: str = "") ->
         f"STATIC_ROOT = {str(folder / 'static')!r}",
     ]
     backend = CACHES[cache]
+    extra_env = {}
     if cache == "redis":
-        location = redis_url or "redis://127.0.0.1:6379/0"
-        prefix = f"songmay-bench-{os.getpid()}"
-        lines.append(
-            f"CACHES = {{'default': {{'BACKEND': {backend!r}, 'LOCATION': {location!r},"
-            f" 'KEY_PREFIX': {prefix!r}}}}}"
-        )
+        # As production sets it (SONGMAY_CACHE_URL: the shared cache, sessions read from it),
+        # with keys of this run's own so that runs side by side do not share figures.
+        extra_env["SONGMAY_CACHE_URL"] = redis_url or "redis://127.0.0.1:6379/0"
+        lines.append(f"CACHES['default']['KEY_PREFIX'] = 'songmay-bench-{os.getpid()}'")
     elif cache == "database":
         lines.append(
             f"CACHES = {{'default': {{'BACKEND': {backend!r}, 'LOCATION': 'bench_cache'}}}}"
         )
     (folder / "bench_settings.py").write_text("\n".join(lines) + "\n")
     env = {
+        **extra_env,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "SONGMAY_ENV": "production",
@@ -190,15 +190,16 @@ def get(
 def session_cookie(user: Any, *, verified: bool = True) -> str:
     """A logged-in session for `user` stored the way Django's login() stores it, plus the
     second factor already passed (a confirmed TOTP device), so no log-in form is needed."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if verified:
         device, _ = TOTPDevice.objects.get_or_create(

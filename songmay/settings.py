@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "songmay.accounts.middleware.CachedOTPMiddleware",
     "songmay.accounts.middleware.RequireTwoFactorMiddleware",
     "songmay.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -128,10 +128,11 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 # The cache holds the dashboards' figures (songmay.reports.indicators). Several web processes
 # should share one (SONGMAY_CACHE_URL=redis://127.0.0.1:6379/1) so that a province's figures are
 # computed once for all; without it each process keeps its own (LocMemCache).
-if os.environ.get("SONGMAY_CACHE_URL"):
+SONGMAY_SHARED_CACHE = bool(os.environ.get("SONGMAY_CACHE_URL"))
+if SONGMAY_SHARED_CACHE:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "songmay.lib.cache.RedisCache",
             "LOCATION": os.environ["SONGMAY_CACHE_URL"],
             "KEY_PREFIX": "songmay",
         }
@@ -155,7 +156,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "songmay.accounts.backends.CachedModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"

@@ -3,7 +3,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
+from songmay.accounts.caching import cached_device
 from songmay.accounts.scope import Role
 
 # Roles that hold the keys to a whole province; with SONGMAY_REQUIRE_2FA (on in production)
@@ -42,3 +45,11 @@ class VietnameseFirstMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class CachedOTPMiddleware(OTPMiddleware):
+    """django-otp's middleware, with the session's device read from the shared cache."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        return cached_device(persistent_id, lambda: super(CachedOTPMiddleware, self)
+                             ._device_from_persistent_id(persistent_id))  # fmt: skip

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from vietnam_provinces import Province, Ward
 
+from songmay.accounts.caching import AUTH
 from songmay.accounts.scope import authorize
 from songmay.areas.models import Area, AreaLevel, School, SchoolLevel
 from songmay.audit.services import audit_record, audited, diff, snapshot
@@ -132,6 +133,8 @@ def areas_load_official(*, actor: User | None) -> LoadResult:
             area.parent_id = parent_id
             orphans.append(area)
     Area.objects.bulk_update(orphans, ["parent"], batch_size=1000)
+    if to_update or orphans:
+        AUTH.bump()  # bulk_update sends no signal; users' cached areas show the names
     result.created, result.updated = len(to_create), len(to_update)
     audit_record(
         actor=actor,

@@ -1,37 +1,48 @@
 """How fresh derived figures are: a version that changes with every committed write.
 
-Every write goes through a service that records an audit entry, so the newest entry's id moves
-with the data, in every process — a write made by a worker or another web process included. The
-newest id alone can miss a transaction that commits after a later-numbered one; a counter in the
-cache, bumped after each commit (`bump_data_version`), covers that where the cache is shared
-(Redis in production, see docs/deployment.md). Caches of derived figures (the indicators, the
-dashboards) put the version in their keys.
+Every write goes through a service that records an audit entry, and `audit_record` bumps a
+generation in the cache (songmay.lib.generations) for each such transaction. Where the cache is
+shared by every process (Redis, SONGMAY_CACHE_URL: production, see docs/deployment.md) that
+generation alone is the version, read without a database query. Where each process has its own
+cache it misses other processes' writes, so the newest audit entry's id, which moves with every
+write in every process, is part of the version too. Caches of derived figures (the indicators,
+the dashboards) put the version in their keys, or store it with their values (`fresh_read`).
 """
 
+from typing import Any
+
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 
 from songmay.audit.models import AuditEntry
+from songmay.lib.generations import Generation
 
-COUNTER_KEY = "songmay:data-version"
+DATA = Generation("songmay:data-version")
 
 
 def data_version() -> str:
+    if settings.SONGMAY_SHARED_CACHE:
+        return str(DATA.current())
     newest = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    return f"{newest}.{cache.get(COUNTER_KEY) or 0}"
+    return f"{newest}.{DATA.current()}"
 
 
-def _bump() -> None:
-    try:
-        cache.incr(COUNTER_KEY)
-    except ValueError:  # not set yet, or evicted
-        cache.set(COUNTER_KEY, 1, None)
+def fresh_read(key: str) -> tuple[str, Any]:
+    """The current version, and what `fresh_write` stored under `key` at that version (or
+    None): with a shared cache, one round trip to it and no query."""
+    if settings.SONGMAY_SHARED_CACHE:
+        generation, value = DATA.read(key)
+        return str(generation), value
+    version = data_version()
+    stored = cache.get(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
+        return version, stored[1]
+    return version, None
+
+
+def fresh_write(key: str, version: str, value: Any, timeout: int) -> None:
+    cache.set(key, (int(version) if settings.SONGMAY_SHARED_CACHE else version, value), timeout)
 
 
 def bump_data_version() -> None:
-    # Now, so that this transaction's own reads see fresh figures; and again after the commit,
-    # so that figures another request cached meanwhile, from before the commit, are dropped.
-    _bump()
-    # Once per transaction, however many entries a service records.
-    if not any(entry[1] is _bump for entry in connection.run_on_commit):
-        transaction.on_commit(_bump)
+    DATA.bump()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from songmay.accounts.decorators import AuthenticatedRequest, requires
 from songmay.accounts.scope import Role
-from songmay.audit.freshness import data_version
+from songmay.audit.freshness import fresh_read, fresh_write
 from songmay.connectivity.models import ConnectivitySupport, SupportStatus
 from songmay.connectivity.selectors import dead_spot_counts
 from songmay.inventory.models import DeviceKind
@@ -79,21 +78,25 @@ def dashboard_home(request: AuthenticatedRequest) -> HttpResponse:
 def dashboard(
     request: AuthenticatedRequest, pk: int, area_pk: int | None = None, school_pk: int | None = None
 ) -> HttpResponse:
-    place = dashboard_place(user=request.user, campaign_pk=pk, area_pk=area_pk,
-                            school_pk=school_pk)  # fmt: skip
     prices = _unit_prices(request)
-    node = place.node
-    # The content depends only on the place, the data, the prices and the language: one render
-    # serves every visitor until the next write.
+    scope = request.user.scope
+    # The page depends only on the address, on what the scope may see, on the data, the prices,
+    # the day and the language: one render serves every such visit until the next write, and a
+    # visit it serves costs no query with a shared cache (audit.freshness).
     key = ":".join(str(part) for part in (
-        "songmay:dashboard", place.campaign.pk, node.kind, node.pk, data_version(),
-        timezone.localdate().isoformat(), sorted(prices.items()), get_language(),
+        "songmay:dashboard", pk, area_pk, school_pk, scope.role, scope.area_path,
+        scope.school_id, ",".join(f"{kind}={price}" for kind, price in sorted(prices.items())),
+        timezone.localdate().isoformat(), get_language(),
     ))  # fmt: skip
-    body = cache.get(key)
-    if body is None:
+    version, page = fresh_read(key)
+    if page is None:
+        place = dashboard_place(user=request.user, campaign_pk=pk, area_pk=area_pk,
+                                school_pk=school_pk)  # fmt: skip
         body = render_to_string("reports/_dashboard_body.html", _context(place, prices), request)
-        cache.set(key, body, CACHE_SECONDS)
-    return render(request, "reports/dashboard.html", {"body": body, "place_name": node.name})
+        page = (place.node.name, body)
+        fresh_write(key, version, page, CACHE_SECONDS)
+    place_name, body = page
+    return render(request, "reports/dashboard.html", {"body": body, "place_name": place_name})
 
 
 def _context(place: Place, prices: dict[str, int]) -> dict[str, object]:

@@ -203,14 +203,14 @@ def test_web_processes_share_the_cache_named_by_songmay_cache_url():
     env = {"SONGMAY_CACHE_URL": "redis://127.0.0.1:6379/15", "DATABASE_URL": "sqlite://"}
     key = f"test-{secrets.token_hex(4)}"
     write = (
-        "from django.core.cache import cache; from songmay.audit.freshness import _bump;"
+        "from django.core.cache import cache; from songmay.audit.freshness import DATA;"
         f"from django.core.cache import caches; from django.conf import settings;"
         "print(type(caches['default']).__name__, settings.SESSION_ENGINE);"
-        f"cache.set('{key}', 42, 30); _bump()"
+        f"cache.set('{key}', 42, 30); DATA.bump()"
     )
     read = (
-        "from django.core.cache import cache; from songmay.audit.freshness import COUNTER_KEY;"
-        f"print(cache.get('{key}'), cache.get(COUNTER_KEY) > 0); cache.delete('{key}')"
+        "from django.core.cache import cache; from songmay.audit.freshness import DATA;"
+        f"print(cache.get('{key}'), cache.get(DATA.key) > 0); cache.delete('{key}')"
     )
     first = _songmay("shell", "--no-imports", "-c", write, **env)
     second = _songmay("shell", "--no-imports", "-c", read, **env)

@@ -151,6 +151,26 @@ def test_each_dashboard_runs_the_same_number_of_queries_whatever_the_size(
         assert client.get(url).status_code == 200
 
 
+def test_with_a_shared_cache_a_dashboard_costs_no_query_until_the_next_write(
+    alloc_world, client, settings, django_assert_num_queries
+):
+    # As production runs with SONGMAY_CACHE_URL; the tests' cache is this process's own, which
+    # is shared enough for one process.
+    settings.SONGMAY_SHARED_CACHE = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    w = alloc_world
+    client.force_login(w["officer"])
+    url = reverse("dashboards:campaign", args=[w["campaign"].pk])
+    first = client.get(url)
+    assert sum(first.context["figures"].equipped.values()) == 0
+    with django_assert_num_queries(0):
+        again = client.get(url)
+    assert again.status_code == 200 and b"chart-pupils" in again.content
+    _hand_over_at_lucngan(w)
+    fresh = client.get(url)
+    assert sum(fresh.context["figures"].equipped.values()) == 2
+
+
 @pytest.mark.parametrize(
     ("who", "where", "status"),
     [
