@@ -3,7 +3,7 @@
 They need a database another process can open: PostgreSQL. On SQLite the test database lives
 in this process's memory, so those tests skip. The restart test brings up a PostgreSQL server
 of its own (`private_postgres`), which it may restart without disturbing anyone sharing the
-suite's server. They are marked `slow` (about a minute together) and still run in the normal
+suite's server. They are marked `slow` (one to two minutes together) and still run in the normal
 suite; `-m "not slow"` leaves them out.
 """
 
