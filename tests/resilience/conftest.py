@@ -1,18 +1,25 @@
-"""Resilience tests run real processes (workers, clients) against the test database.
+"""Resilience tests run real processes (workers, clients) against a real PostgreSQL.
 
 They need a database another process can open: PostgreSQL. On SQLite the test database lives
-in this process's memory, so those tests skip. They are marked `slow` (about a minute
-together) and still run in the normal suite; `-m "not slow"` leaves them out.
+in this process's memory, so those tests skip. The restart test brings up a PostgreSQL server
+of its own (`private_postgres`), which it may restart without disturbing anyone sharing the
+suite's server. They are marked `slow` (one to two minutes together) and still run in the normal
+suite; `-m "not slow"` leaves them out.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,12 +58,13 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
-def child_env(app_name: str) -> dict[str, str]:
-    """The environment of a child process: the test database, the database task backend,
-    and an application_name (libpq's PGAPPNAME) that tells its connections apart."""
+def child_env(app_name: str, *, url: str | None = None) -> dict[str, str]:
+    """The environment of a child process: the test database (or the database at `url`), the
+    database task backend, and an application_name (libpq's PGAPPNAME) that tells its
+    connections apart."""
     return {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": url or database_url(),
         "DJANGO_SETTINGS_MODULE": "songmay.settings",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "DEBUG": "false",
@@ -108,3 +116,122 @@ def processes() -> Iterator[list[subprocess.Popen]]:
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def _postgres_bin_dir() -> Path | None:
+    """Where the server's programs (initdb, pg_ctl) are: pg_config's answer, else the newest
+    of Debian's /usr/lib/postgresql/<version>/bin."""
+    candidates = []
+    if pg_config := shutil.which("pg_config"):
+        found = subprocess.run(  # noqa: S603 - the pg_config on PATH, no input of ours
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        )
+        candidates.append(Path(found.stdout.strip()))
+    versions = [
+        bin_dir
+        for bin_dir in Path("/usr/lib/postgresql").glob("*/bin")
+        if bin_dir.parent.name.isdigit()
+    ]
+    candidates += sorted(versions, key=lambda bin_dir: int(bin_dir.parent.name), reverse=True)
+    return next((bin_dir for bin_dir in candidates if (bin_dir / "initdb").exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    """A throwaway PostgreSQL server: its own data directory, port and log."""
+
+    bin_dir: Path
+    root: Path
+    port: int
+    run_as: list[str]  # `runuser -u postgres --` when we are root: the server refuses root
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def url(self, dbname: str = "songmay") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def run(self, program: str, *args: str) -> None:
+        """Run one of the server's programs as the server's user; fail with its output."""
+        done = subprocess.run(  # noqa: S603 - PostgreSQL's own programs, our arguments
+            [*self.run_as, str(self.bin_dir / program), *args],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        if done.returncode:
+            log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            pytest.fail(f"{program} {' '.join(args)}: {done.stdout}{done.stderr}\n{log}")
+
+    def pg_ctl(self, action: str, *args: str) -> None:
+        self.run("pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", *args)
+
+    def restart(self, mode: str) -> None:
+        """Restart the server for real. `immediate` is a crash: no shutdown checkpoint, so
+        the server replays its write-ahead log on start; `fast` is a clean shutdown that
+        aborts open transactions."""
+        self.pg_ctl("restart", "-m", mode)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[Cluster]:
+    """A PostgreSQL server of the test's own on 127.0.0.1, with an empty `songmay` database:
+    restarting it disturbs no one, unlike the server the suite shares. Stopped and deleted at
+    the end, whatever happened. Durable as in production: fsync and synchronous_commit on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("runs in the suite's PostgreSQL run; the SQLite run would only repeat it")
+    bin_dir = _postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip("needs PostgreSQL's server programs (initdb, pg_ctl) on this machine")
+    run_as: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root, and no `postgres` user to run the server as")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    # Short and world-traversable (pytest's tmp_path is neither): the server's user must reach
+    # it, and a unix socket's path is limited to about 100 bytes.
+    root = Path(tempfile.mkdtemp(prefix="songmay-pg-"))
+    if owner is not None:
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+    cluster = Cluster(bin_dir=bin_dir, root=root, port=_free_port(), run_as=run_as)
+    try:
+        cluster.run(
+            "initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--locale=C.UTF-8",
+        )  # fmt: skip
+        with (cluster.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                "listen_addresses = '127.0.0.1'\n"
+                f"port = {cluster.port}\n"
+                f"unix_socket_directories = '{root}'\n"
+                "fsync = on\nsynchronous_commit = on\nfull_page_writes = on\n"
+                # No timed checkpoint during a test: what committed since the last restart
+                # is then in the write-ahead log only, for a crash to replay.
+                "checkpoint_timeout = '1h'\nmax_connections = 30\n"
+            )
+        cluster.pg_ctl("start")
+        cluster.run("createdb", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+                    "songmay")  # fmt: skip
+        yield cluster
+    finally:
+        if (cluster.data / "postmaster.pid").exists():
+            subprocess.run(  # noqa: S603 - PostgreSQL's own pg_ctl on our data directory
+                [*run_as, str(bin_dir / "pg_ctl"), "stop", "-D", str(cluster.data), "-m",
+                 "immediate", "-w"],
+                capture_output=True, check=False, timeout=60,
+            )  # fmt: skip
+        if cluster.log.exists():  # shown by pytest when the test failed
+            print(cluster.log.read_text(errors="replace")[-6000:])
+        shutil.rmtree(root)
