@@ -1,7 +1,8 @@
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -26,14 +27,20 @@ MENU = [
 ]
 
 
+@cache
+def _menu(script_prefix: str) -> list[tuple[str, str, str]]:
+    # Reversed once per process (and prefix): on every page, a dozen reverse() calls showed.
+    return [(permission, reverse(name), label) for permission, name, label in MENU]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
         return {"menu": [], "may": frozenset()}
     scope = user.scope
     menu: list[dict[str, Any]] = [
-        {"url": reverse(name), "label": _(label), "active": False}
-        for permission, name, label in MENU
+        {"url": url, "label": _(label), "active": False}
+        for permission, url, label in _menu(get_script_prefix())
         if scope.may(permission)
     ]
     # The longest matching address wins: /students/duplicates/ is not also /students/.
