@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +34,7 @@ from songmay.inventory.models import (
     MinimumSpec,
 )
 from songmay.lib.errors import DomainError
+from songmay.lib.pages import page_of
 
 # Above this many devices the label link names the campaign rather than each device.
 LABEL_IDS_LIMIT = 500
@@ -67,7 +67,7 @@ def device_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "inventory/device_list.html", {
         "form": form, "counts": counts,
         "statuses": [(value, label, counts[value]) for value, label in DeviceStatus.choices],
-        "page": Paginator(devices, 50).get_page(request.GET.get("page")),
+        "page": page_of(devices, request, count=counts["total"]),
         "labels_query": labels, "campaign": filters.campaign,
     })  # fmt: skip
 

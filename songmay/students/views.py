@@ -1,7 +1,6 @@
 import dataclasses
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from songmay.connectivity.models import LIVE_SUPPORT
 from songmay.connectivity.selectors import dead_spot_of
 from songmay.forms import query_id, show_domain_error
 from songmay.lib.errors import DomainError
+from songmay.lib.pages import page_of
 from songmay.lib.phones import display_phone
 from songmay.lib.spreadsheet import write_xlsx
 from songmay.students import selectors, services
@@ -30,9 +30,9 @@ def need_list(request: AuthenticatedRequest) -> HttpResponse:
     form = NeedFilterForm(request.GET or None, user=request.user)
     needs = selectors.need_list(user=request.user, filters=form.filters())
     scope = request.user.scope
+    counts = selectors.need_counts(needs)
     return render(request, "students/need_list.html", {
-        "form": form, "counts": selectors.need_counts(needs),
-        "page": Paginator(needs, 50).get_page(request.GET.get("page")),
+        "form": form, "counts": counts, "page": page_of(needs, request, count=counts["total"]),
         "can_add": scope.may("students.add"), "can_confirm": scope.may("students.confirm"),
         "can_export": scope.may("students.export"),
     })  # fmt: skip
