@@ -7,8 +7,9 @@ the floor measured in the same run.
 
 Creates a database `songmay_bench_alloc` (or `--database-name`; dropped afterwards), migrates,
 loads the official areas, then generates with COPY one national campaign: N confirmed pupils in
-need (default 1,000,000) at S schools (default 20,000) spread over every commune, and D available devices
-(default 300,000) of the five kinds, most at schools and the rest in provincial stores. Then:
+need (default 1,000,000) at S schools (default 20,000) spread over every commune, and D
+available devices (default 300,000) of the five kinds, most at schools and the rest in provincial
+stores. Then:
 
 - floor: COPY the needs out of PostgreSQL, and COPY as many assignment rows as the run
   serves into a copy of the assignment table (same indexes), dropped afterwards;
