@@ -95,6 +95,8 @@ class ExportForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        # The exchange page shows this form beside ResultsForm: ids of its own for each.
+        kwargs.setdefault("auto_id", "id_export_%s")
         super().__init__(*args, **kwargs)
         operators = operators_for(user)
         self.fields["operator"].queryset = operators  # type: ignore[attr-defined]
@@ -110,6 +112,7 @@ class ResultsForm(ExportForm):
     )  # fmt: skip
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_results_%s")
         super().__init__(*args, user=user, **kwargs)
         del self.fields["format"]
 

@@ -238,6 +238,8 @@ class StatusForm(forms.Form):
     note = forms.CharField(label="Ghi chú", max_length=255, required=False)
 
     def __init__(self, *args: Any, device: Device, **kwargs: Any) -> None:
+        # The device page shows this form beside MoveForm: ids of their own, not two "id_note".
+        kwargs.setdefault("auto_id", "id_status_%s")
         super().__init__(*args, **kwargs)
         allowed = TRANSITIONS[device.status]
         self.fields["status"] = forms.ChoiceField(
@@ -251,6 +253,7 @@ class MoveForm(forms.Form):
     note = forms.CharField(label="Ghi chú", max_length=255, required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_move_%s")  # beside StatusForm on the device page
         super().__init__(*args, **kwargs)
         self.fields["warehouse"] = forms.ModelChoiceField(
             label="Về kho", required=False, empty_label="—", queryset=warehouses_for(user)

@@ -1,6 +1,7 @@
 """Data packages for pupils: the catalogue, the request rules, ending packages, broadband."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -237,6 +238,17 @@ def test_the_exchange_page_downloads_a_batch_and_previews_a_bad_results_file(pac
     client.force_login(package_world["users"]["mobifone"])
     url = reverse("connectivity:batch_download", args=[batch.pk, "xlsx"])
     assert client.get(url).status_code == 404
+
+
+def test_the_exchange_pages_two_forms_label_their_own_fields(package_world, client):
+    """The admin chooses the operator in both forms: each label names its own form's field."""
+    client.force_login(package_world["users"]["admin"])
+    page = client.get(reverse("connectivity:exchange")).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    labelled = re.findall(r'<label for="([^"]+)"', page)
+    assert len(labelled) == 4 and set(labelled) <= set(ids)
+    assert page.count('name="operator"') == 2
 
 
 def test_the_supports_and_broadband_lists_take_a_fixed_number_of_queries(package_world, client):

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -200,6 +201,18 @@ def test_status_and_move_forms_change_the_device(stock, devices, client):
     assert kinds.count(DeviceEventKind.STATUS) == 1 and kinds.count(DeviceEventKind.MOVED) == 1
     response = client.post(url + "move/", {}, follow=True)
     assert "Chọn một kho hoặc ghi mã một trường" in response.content.decode()
+
+
+def test_the_status_and_move_forms_share_the_page_but_no_field_id(stock, devices, client):
+    """Each label names one field (a screen reader reads the right one); the names the views
+    read are kept, so both forms post as before."""
+    client.force_login(stock["officer"])
+    page = client.get(f"/inventory/devices/{devices['tablets'][0].pk}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    labelled = re.findall(r'<label for="([^"]+)"', page)
+    assert len(labelled) >= 5 and set(labelled) <= set(ids)
+    assert page.count('name="note"') == 2 and 'name="status"' in page and 'name="school"' in page
 
 
 def test_edit_corrects_the_description(stock, devices, client):
