@@ -6,6 +6,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from songmay.accounts.middleware import second_factor_owed
 from songmay.accounts.scope import PERMISSIONS
 
 # (permission, url name, label): the menu shows what the role may use.
@@ -35,7 +36,8 @@ def _menu(script_prefix: str) -> list[tuple[str, str, str]]:
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
-    if not user.is_authenticated:
+    # Before the second factor every link would lead back to its page: no menu then.
+    if not user.is_authenticated or second_factor_owed(request):
         return {"menu": [], "may": frozenset()}
     scope = user.scope
     menu: list[dict[str, Any]] = [

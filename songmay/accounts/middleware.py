@@ -16,21 +16,25 @@ OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/i
 PENDING = "songmay_2fa_pending"  # set at log-in when the user has a confirmed device
 
 
+def second_factor_owed(request: HttpRequest) -> bool:
+    """Whether the logged-in user must still pass (or set up) a one-time password."""
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and not user.is_verified()  # type: ignore[attr-defined]  # added by OTPMiddleware
+        and (
+            request.session.get(PENDING)
+            or (settings.SONGMAY_REQUIRE_2FA and getattr(user, "role", "") in TWO_FACTOR_ROLES)
+        )
+    )
+
+
 class RequireTwoFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if (
-            user.is_authenticated
-            and not user.is_verified()  # type: ignore[attr-defined]  # added by OTPMiddleware
-            and not request.path.startswith(OPEN_PATHS)
-            and (
-                request.session.get(PENDING)
-                or (settings.SONGMAY_REQUIRE_2FA and getattr(user, "role", "") in TWO_FACTOR_ROLES)
-            )
-        ):
+        if not request.path.startswith(OPEN_PATHS) and second_factor_owed(request):
             return redirect("accounts:two_factor")
         return self.get_response(request)
 

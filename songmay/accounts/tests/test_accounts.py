@@ -101,6 +101,7 @@ def test_two_factor_is_required_for_province_officers_when_configured(
     assert client.get("/schools/")["Location"] == reverse("accounts:two_factor")
     setup = client.get(reverse("accounts:two_factor"))
     assert "data:image/svg+xml;base64," in setup.content.decode()
+    assert 'href="/students/"' not in setup.content.decode()  # no menu leading back here
     device = TOTPDevice.objects.get(user=officer, confirmed=False)
     assert client.post(reverse("accounts:two_factor"), {"code": "000000"}).status_code == 200
     response = client.post(reverse("accounts:two_factor"), {"code": _code(device)})
