@@ -70,3 +70,25 @@ def test_the_dashboard_menu_entry_and_the_price_form(alloc_world, client):
     prices = {kind: price for kind, _label, price in page.context["prices"]}
     assert prices["tablet"] == 2_000_000
     assert prices["laptop"] == 10_000_000  # a price that is not a number is ignored
+
+
+def test_the_places_chart_draws_the_places_furthest_from_the_target():
+    from types import SimpleNamespace
+
+    from songmay.reports.charts import PLACES_DRAWN, _places_chart
+
+    def place(name, equipped, needing):
+        figures = SimpleNamespace(equipped_total=equipped, needing_device=needing)
+        return SimpleNamespace(node=SimpleNamespace(name=name), figures=figures)
+
+    # Xã 00 has equipped 0 of 100, Xã 01 1 of 100, ...; Xã Xong has nobody left to equip.
+    children = [place(f"Xã {n:02d}", n, 100) for n in range(40)] + [place("Xã Xong", 0, 0)]
+    report = SimpleNamespace(children=children, node=SimpleNamespace(kind="area"),
+                             target_percent=100)  # fmt: skip
+    svg = _places_chart(report)
+    assert f"{PLACES_DRAWN} địa bàn còn xa mục tiêu nhất (trong 41 địa bàn)" in svg
+    assert "Xã 00" in svg and f"Xã {PLACES_DRAWN - 1:02d}" in svg
+    assert f"Xã {PLACES_DRAWN:02d}" not in svg and "Xã Xong" not in svg
+    few = SimpleNamespace(children=children[:3], node=SimpleNamespace(kind="area"),
+                          target_percent=100)  # fmt: skip
+    assert "Đã nhận thiết bị theo địa bàn" in _places_chart(few)
