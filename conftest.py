@@ -35,6 +35,19 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _private_job_progress(settings, tmp_path):
+    # Jobs' progress goes to the test's own folder, as it goes to one folder shared by the
+    # processes of a machine without Redis; a worker process the test starts is given it too.
+    settings.CACHES = {
+        **settings.CACHES,
+        "jobs": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "progress"),
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (see test_security); tests need speed, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

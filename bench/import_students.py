@@ -229,17 +229,22 @@ def _floor(data: bytes, campaign: Any, schools: list[Any]) -> float:
     return elapsed
 
 
-def _job(kind: str, admin: Any, campaign: Any, path: Path) -> tuple[float, float, dict[str, Any]]:
-    """(seconds, peak MiB, summary) of one job: the peak is measured from just before the job
-    runs, once the upload is saved, so it is what the worker needs (the file included)."""
+def _job(
+    kind: str, admin: Any, campaign: Any, path: Path
+) -> tuple[float, float, float, dict[str, Any]]:
+    """(seconds, CPU seconds, peak MiB, summary) of one job: the peak is measured from just
+    before the job runs, once the upload is saved, so it is what the worker needs (the file
+    included). CPU seconds are this process's only: a database server's are not counted."""
     job_id = support.job_create(
         kind, admin, {"campaign": campaign.pk, "school": None}, path.read_bytes()
     )
     support.reset_peak()
+    cpu = time.process_time()
     elapsed, job = support.job_time(kind, job_id)
+    cpu = time.process_time() - cpu
     peak = support.peak_mib()
     support.expect(not job.errors, f"{kind} failed: {job.errors[:5]}")
-    return elapsed, peak, job.summary
+    return elapsed, cpu, peak, job.summary
 
 
 def _in_own_process(stage: str, path: Path, rows: int) -> str:
@@ -258,7 +263,9 @@ def _stage(stage: str, path: Path, rows: int) -> None:
         _xlsx(_pupils(rows, schools), path)
         print(support.peak_mib())
     else:
-        print(_floor(path.read_bytes(), Campaign.objects.get(), schools))
+        cpu = time.process_time()
+        elapsed = _floor(path.read_bytes(), Campaign.objects.get(), schools)
+        print(elapsed, time.process_time() - cpu)
 
 
 def _django() -> None:
@@ -311,34 +318,37 @@ def main() -> None:
             f"(written in its own process, peak {writer_peak:,.0f} MiB)",
             flush=True,
         )
-        floor = float("nan")
+        floor = floor_cpu = float("nan")
         if options.skip_floor:
             print("  floor skipped (--skip-floor): ratios are not meaningful in this run")
         else:
-            floor = float(_in_own_process("floor", path, options.rows))
+            floor, floor_cpu = map(float, _in_own_process("floor", path, options.rows).split())
 
-        def line(label: str, seconds: float, peak: float | None = None) -> None:
+        def line(label: str, seconds: float, cpu: float, peak: float | None = None) -> None:
             memory = f"{peak:8,.0f} MiB peak" if peak is not None else ""
-            # Each stage as it ends: a long run tells what it has measured so far.
+            # Each stage as it ends: a long run tells what it has measured so far. CPU seconds
+            # tell a slow stage from a busy machine (the server's share is not in them).
             print(
                 f"  {label:<28}{seconds:8.2f} s {options.rows / seconds:10,.0f} rows/s "
-                f"{seconds / floor:6.2f}× floor {memory}",
+                f"{seconds / floor:6.2f}× floor {cpu:8.2f} s CPU {memory}",
                 flush=True,
             )
 
-        line("floor (calamine + bulk)", floor)
+        line("floor (calamine + bulk)", floor, floor_cpu)
         support.reset_peak()
         baseline = support.peak_mib()
-        preview, preview_peak, summary = _job("students.preview", admin, campaign, path)
+        preview, preview_cpu, preview_peak, summary = _job(
+            "students.preview", admin, campaign, path
+        )
         support.expect(summary["created"] == options.rows, summary)
-        line("preview job", preview, preview_peak)
-        written, import_peak, summary = _job("students.import", admin, campaign, path)
+        line("preview job", preview, preview_cpu, preview_peak)
+        written, written_cpu, import_peak, summary = _job("students.import", admin, campaign, path)
         support.expect(Need.objects.count() == options.rows, "every pupil registered once")
-        line("import job (after confirm)", written, import_peak)
-        line("preview + import", preview + written)
-        again, again_peak, summary = _job("students.import", admin, campaign, path)
+        line("import job (after confirm)", written, written_cpu, import_peak)
+        line("preview + import", preview + written, preview_cpu + written_cpu)
+        again, again_cpu, again_peak, summary = _job("students.import", admin, campaign, path)
         support.expect(summary["unchanged"] == options.rows, summary)
-        line("re-import, all unchanged", again, again_peak)
+        line("re-import, all unchanged", again, again_cpu, again_peak)
         print(f"  likely duplicates queued: {DuplicateCandidate.objects.count():,}")
         print(
             f"  peak memory of the jobs: {max(preview_peak, import_peak, again_peak):,.0f} MiB "

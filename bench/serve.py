@@ -73,7 +73,7 @@ def prepare(database_url: str, *, cache: str = "locmem", redis_url: str = "") ->
         lines.append(f"CACHES['default']['KEY_PREFIX'] = 'songmay-bench-{os.getpid()}'")
     elif cache == "database":
         lines.append(
-            f"CACHES = {{'default': {{'BACKEND': {backend!r}, 'LOCATION': 'bench_cache'}}}}"
+            f"CACHES['default'] = {{'BACKEND': {backend!r}, 'LOCATION': 'bench_cache'}}"
         )
     (folder / "bench_settings.py").write_text("\n".join(lines) + "\n")
     env = {

@@ -128,6 +128,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 # The cache holds the dashboards' figures (songmay.reports.indicators). Several web processes
 # should share one (SONGMAY_CACHE_URL=redis://127.0.0.1:6379/1) so that a province's figures are
 # computed once for all; without it each process keeps its own (LocMemCache).
+# The "jobs" cache carries a running job's progress from the worker to the pages
+# (songmay.jobs.progress), so it is always shared: the same Redis, or else a folder that the
+# processes of one machine share.
 SONGMAY_SHARED_CACHE = bool(os.environ.get("SONGMAY_CACHE_URL"))
 if SONGMAY_SHARED_CACHE:
     CACHES = {
@@ -135,11 +138,24 @@ if SONGMAY_SHARED_CACHE:
             "BACKEND": "songmay.lib.cache.RedisCache",
             "LOCATION": os.environ["SONGMAY_CACHE_URL"],
             "KEY_PREFIX": "songmay",
-        }
+        },
+        "jobs": {
+            "BACKEND": "songmay.lib.cache.RedisCache",
+            "LOCATION": os.environ["SONGMAY_CACHE_URL"],
+            "KEY_PREFIX": "songmay-jobs",
+        },
     }
     # Sessions read from the shared cache, written through to the database: one query less on
     # every page, and still there after a cache restart.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "jobs": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("SONGMAY_PROGRESS_DIR", str(BASE_DIR / "var" / "progress")),
+        },
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.shortcuts import get_object_or_404
 
 from songmay.jobs.models import Job, JobQuerySet
+from songmay.jobs.progress import progress_apply
 
 if TYPE_CHECKING:
     from songmay.accounts.models import User
@@ -18,4 +19,13 @@ def job_list(*, user: User) -> JobQuerySet:
 
 
 def job_get(*, user: User, pk: int) -> Job:
-    return get_object_or_404(Job.objects.visible_to(user).defer("payload"), pk=pk)
+    """A job as its page shows it: while it runs, with its live progress."""
+    job = get_object_or_404(Job.objects.visible_to(user).defer("payload"), pk=pk)
+    progress_apply([job])
+    return job
+
+
+def jobs_with_progress(jobs: list[Job]) -> list[Job]:
+    """`jobs` (a page of `job_list`), the running ones with their live progress."""
+    progress_apply(jobs)
+    return jobs

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import TaskResultStatus
@@ -19,6 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from songmay.audit.context import origin
 from songmay.audit.services import audit_record, audited
 from songmay.jobs.models import Job, JobStatus
+from songmay.jobs.progress import JobProgress, progress_clear
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError
 
@@ -37,27 +42,6 @@ class JobOutcome:
     # Keep the uploaded file once the job is done: a preview awaiting confirmation, or a file
     # with errors that its owner may download back with an error column added.
     keep_file: bool = False
-
-
-class JobProgress:
-    """Given to a runner: `progress(done, total)` after each step, `progress.phase(text)`.
-
-    Each update is its own small write, outside the runner's transactions, so the job page
-    sees it at once; updates are thinned to about one per percent.
-    """
-
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self._written = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        step = max(1, total // 100)
-        if done >= total or self._written < 0 or done - self._written >= step:
-            Job.objects.filter(pk=self.job_id).update(done=min(done, total), total=total)
-            self._written = done
-
-    def phase(self, text: str) -> None:
-        Job.objects.filter(pk=self.job_id).update(summary={"phase": text})
 
 
 Runner = Callable[[Job, JobProgress], JobOutcome]
@@ -123,7 +107,8 @@ JOB_KINDS: dict[str, JobKind] = {
 @audited
 def job_confirm(*, actor: User, preview: Job) -> Job:
     """Confirm a checked file: start the job that writes it, from the file the preview kept."""
-    preview = Job.objects.select_for_update().get(pk=preview.pk)
+    # The file moves from one row to the other inside the database, never through memory.
+    preview = Job.objects.select_for_update().defer("payload").get(pk=preview.pk)
     kind = JOB_KINDS.get(preview.kind)
     if kind is None or not kind.confirms_into:
         raise DomainError("Tác vụ này không phải bước kiểm tra tệp; không có gì để xác nhận.")
@@ -135,16 +120,18 @@ def job_confirm(*, actor: User, preview: Job) -> Job:
         raise DomainError(
             f"Tệp này đã được xác nhận nhập (tác vụ #{preview.summary['confirmed_job']})."
         )
-    payload = bytes(preview.payload)
-    if not payload:
+    size = _upload_size(preview)
+    if not size:
         raise DomainError("Tệp đã không còn được lưu. Hãy tải lên lại.")
-    job = job_start(
+    job = _job_queue(
         actor=actor,
         kind=kind.confirms_into,
         file_name=preview.file_name,
-        payload=payload,
+        size=size,
         params={**preview.params, "preview": preview.pk},
     )
+    kept = Job.objects.filter(pk=preview.pk).values("payload")[:1]
+    Job.objects.filter(pk=job.pk).update(payload=models.Subquery(kept))
     Job.objects.filter(pk=preview.pk).update(
         payload=b"", summary={**preview.summary, "confirmed_job": job.pk, "file_kept": False}
     )
@@ -161,6 +148,25 @@ def job_start(
     params: dict[str, Any] | None = None,
 ) -> Job:
     """Save a job with its input file and queue it for a worker once the save is committed."""
+    return _job_queue(
+        actor=actor,
+        kind=kind,
+        file_name=file_name,
+        size=len(payload),
+        params=params,
+        payload=payload,
+    )
+
+
+def _job_queue(
+    *,
+    actor: User,
+    kind: str,
+    file_name: str,
+    size: int,
+    params: dict[str, Any] | None,
+    payload: bytes = b"",
+) -> Job:
     from songmay.jobs.tasks import run_job  # noqa: PLC0415  (tasks imports this module)
 
     job_kind = JOB_KINDS.get(kind)
@@ -176,10 +182,40 @@ def job_start(
         action="job.started",
         target=job,
         target_repr=f"{job_kind.label}: {file_name}"[:255],
-        changes={"kind": kind, "file": file_name, "bytes": len(payload)},
+        changes={"kind": kind, "file": file_name, "bytes": size},
     )
     transaction.on_commit(lambda: run_job.enqueue(job.pk))
     return job
+
+
+def _upload_size(job: Job) -> int:
+    """The size of the file a job keeps, measured by the database."""
+    sizes = Job.objects.filter(pk=job.pk).values_list(Length("payload"), flat=True)
+    return sizes.first() or 0
+
+
+# The uploaded file is copied out of the database this much at a time: read as one value it
+# would sit whole in memory, several times over (the driver's buffer, its bytes, their copies).
+UPLOAD_PIECE_BYTES = 8 * 1024 * 1024
+
+
+@contextmanager
+def job_upload(job: Job) -> Iterator[IO[bytes]]:
+    """The file a job keeps, copied from the database a piece at a time into a temporary file
+    with no name: it holds personal data, and is gone once closed or its process ends."""
+    stored = Job.objects.filter(pk=job.pk)
+    size = _upload_size(job)
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as file:
+        for start in range(0, size, UPLOAD_PIECE_BYTES):
+            piece = stored.values_list(
+                Substr("payload", start + 1, UPLOAD_PIECE_BYTES, output_field=models.BinaryField()),
+                flat=True,
+            ).first()
+            if not piece:
+                break  # purged meanwhile: the reader finds the file cut short
+            file.write(piece)
+        file.seek(0)
+        yield file
 
 
 def job_run(*, job_id: int) -> Job | None:
@@ -188,19 +224,22 @@ def job_run(*, job_id: int) -> Job | None:
     The job's own status and progress are bookkeeping, not domain writes, so they are not
     audited; the runner's services audit what it changes.
     """
-    job = Job.objects.select_related("created_by").filter(pk=job_id).first()
+    # Without the file: a runner reads it with `job_upload`, a piece at a time.
+    job = Job.objects.select_related("created_by").defer("payload").filter(pk=job_id).first()
     if job is None or job.is_finished:
         return job
+    progress_clear(job)  # what a killed worker's run left
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING, done=0, total=0, summary={}, errors=[], finished_at=None
     )
     job_kind = JOB_KINDS.get(job.kind)
+    progress = JobProgress(job)
     try:
         if job_kind is None:
             raise LookupError(f"unknown job kind {job.kind!r}")
         runner: Runner = import_string(job_kind.runner)
         with origin("task"):
-            outcome = runner(job, JobProgress(job.pk))
+            outcome = runner(job, progress)
     except Exception:  # a bug must not leave the job "running" forever
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
         outcome = JobOutcome(
@@ -214,17 +253,17 @@ def job_run(*, job_id: int) -> Job | None:
             ]
         )
     status = JobStatus.FAILED if outcome.errors else JobStatus.SUCCEEDED
-    done = Job.objects.filter(pk=job.pk).values_list("total", flat=True).first() or 0
     Job.objects.filter(pk=job.pk).update(
         status=status,
         summary={**outcome.summary, **({"file_kept": True} if outcome.keep_file else {})},
         errors=[asdict(error) for error in outcome.errors],
-        done=done,
+        done=progress.total,
+        total=progress.total,
         finished_at=timezone.now(),
         # The uploaded file is kept only while its owner still needs it: it may hold personal data.
         **({} if outcome.keep_file else {"payload": b""}),
     )
-    # Without the file, which may be a hundred megabytes: a second copy beside the runner's.
+    progress_clear(job)
     return Job.objects.select_related("created_by").defer("payload").get(pk=job.pk)
 
 

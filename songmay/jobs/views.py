@@ -36,7 +36,8 @@ def _label(job: Job) -> str:
 @login_required
 def job_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.job_list(user=request.user), 50).get_page(request.GET.get("page"))
-    rows = [(job, _label(job)) for job in page]
+    jobs = selectors.jobs_with_progress(list(page))
+    rows = [(job, _label(job)) for job in jobs]
     return render(request, "jobs/job_list.html", {"page": page, "rows": rows})
 
 
@@ -102,13 +103,15 @@ def job_errors_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def job_errors_sheet(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The file the user uploaded, as xlsx, with a "Lỗi" column beside each faulty row."""
     job = selectors.job_get(user=request.user, pk=pk)
-    payload = bytes(job.payload)
-    if not job.errors or not payload:
+    if not job.errors:
         raise Http404("Tác vụ này không giữ tệp có lỗi.")
-    try:
-        table = read_table(payload, job.file_name)
-    except SpreadsheetError:
-        table = []  # the file itself could not be read: the sheet lists the errors alone
+    with services.job_upload(job) as upload:
+        if not upload.read(1):
+            raise Http404("Tác vụ này không giữ tệp có lỗi.")
+        try:
+            table = read_table(upload, job.file_name)
+        except SpreadsheetError:
+            table = []  # the file itself could not be read: the sheet lists the errors alone
     errors = [
         RowError(error.get("row") or 0, error.get("column", ""), error.get("message", ""))
         for error in job.errors

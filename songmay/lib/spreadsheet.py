@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 import python_calamine
 from openpyxl import Workbook
@@ -34,6 +35,10 @@ ACCEPT = ",".join(EXTENSIONS)  # for <input type="file" accept="...">
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HOW_TO_FIX = "Hãy mở tệp bằng Excel hoặc LibreOffice và lưu lại dạng .xlsx rồi tải lên lại."
+
+# A file to read: its bytes, or a binary file open for reading (a large upload copied to a
+# temporary file, so that it is never held whole in memory). A file is read from its start.
+Source = bytes | IO[bytes]
 
 
 class SpreadsheetError(ValueError):
@@ -70,7 +75,35 @@ def _extension(filename: str) -> str:
     return filename[dot:].lower() if dot >= 0 else ""
 
 
-def check_upload(data: bytes, filename: str) -> None:
+def _opened(data: Source) -> IO[bytes]:
+    """The source as a file at its start; bytes are wrapped, not copied."""
+    file = io.BytesIO(data) if isinstance(data, bytes) else data
+    file.seek(0)
+    return file
+
+
+def _head(data: Source, size: int) -> bytes:
+    return data[:size] if isinstance(data, bytes) else _opened(data).read(size)
+
+
+def _size(data: Source) -> int:
+    return len(data) if isinstance(data, bytes) else _opened(data).seek(0, io.SEEK_END)
+
+
+def _whole(data: Source) -> bytes:
+    return data if isinstance(data, bytes) else _opened(data).read()
+
+
+def _blank(data: Source) -> bool:
+    """Whether the file holds nothing but whitespace, read a block at a time."""
+    file = _opened(data)
+    while block := file.read(1024 * 1024):
+        if block.strip():
+            return False
+    return True
+
+
+def check_upload(data: Source, filename: str) -> None:
     """Cheap checks before a file is accepted: known extension, not empty, right kind of bytes.
 
     Raises SpreadsheetError; `read_table` repeats these checks, then parses the whole file.
@@ -80,20 +113,19 @@ def check_upload(data: bytes, filename: str) -> None:
         raise SpreadsheetError(
             f"Không đọc được tệp “{filename}”: chỉ nhận tệp bảng tính .xlsx, .xls, .ods hoặc .csv."
         )
-    if not data.strip():
+    if _blank(data):
         raise SpreadsheetError(f"Tệp “{filename}” trống. Hãy chọn đúng tệp danh sách.")
+    head = _head(data, 4096)
     if extension == ".csv":
-        if b"\x00" in data[:4096] and not data.startswith(
-            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        ):
+        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise SpreadsheetError(f"Tệp “{filename}” không phải tệp CSV (văn bản). {_HOW_TO_FIX}")
-    elif not data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+    elif not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise SpreadsheetError(
             f"Tệp “{filename}” không phải bảng tính (có thể là PDF, ảnh hoặc tệp hỏng "
             f"được đổi đuôi thành {extension}). {_HOW_TO_FIX}"
         )
-    elif data.startswith(_ZIP_MAGIC) and _unzipped_size(data) > max(
-        MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO * len(data)
+    elif head.startswith(_ZIP_MAGIC) and _unzipped_size(data) > max(
+        MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO * _size(data)
     ):
         raise SpreadsheetError(
             f"Tệp “{filename}” giải nén ra lớn bất thường, không giống một danh sách. {_HOW_TO_FIX}"
@@ -106,16 +138,16 @@ MAX_ZIP_RATIO = 100
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 
 
-def _unzipped_size(data: bytes) -> int:
+def _unzipped_size(data: Source) -> int:
     """What the archive's members declare they unzip to (zipfile never reads past it)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(_opened(data)) as archive:
             return sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return 0  # not a readable zip: the reader says so
 
 
-def read_table(data: bytes, filename: str) -> list[list[str]]:
+def read_table(data: Source, filename: str) -> list[list[str]]:
     """The first sheet of an xlsx, xls, ods or csv file, as rows of stripped strings.
 
     Row i of the result is row i+1 as Excel shows it (empty rows are kept, so error
@@ -123,7 +155,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     """
     check_upload(data, filename)
     csv_file = _extension(filename) == ".csv"
-    rows = _read_csv(data) if csv_file else _read_workbook(data, filename)
+    rows = _read_csv(_whole(data)) if csv_file else _read_workbook(data, filename)
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
@@ -134,9 +166,9 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     return rows
 
 
-def _read_workbook(data: bytes, filename: str) -> list[list[str]]:
+def _read_workbook(data: Source, filename: str) -> list[list[str]]:
     try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        workbook = python_calamine.CalamineWorkbook.from_filelike(_opened(data))
         with workbook:
             index = next(
                 (
@@ -171,24 +203,53 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 
 
-def iter_table(data: bytes, filename: str) -> Iterator[list[str]]:
+class TableRows(Iterator[list[str]]):
+    """The rows `iter_table` yields, and how many the table is likely to have in all, for a
+    progress bar: counted when the sheet is read whole, else told by the part of it read."""
+
+    def __init__(self, data: Source, filename: str) -> None:
+        self.read = 0  # rows yielded so far
+        self.count: int | None = None  # every row, once a sheet read whole is known
+        self.share = 0.0  # of a sheet read a slice at a time, the part read so far
+        self._rows = _table_rows(data, filename, self)
+
+    def __next__(self) -> list[str]:
+        row = next(self._rows)
+        self.read += 1
+        return row
+
+    def estimated_rows(self) -> int | None:
+        """How many rows the table has, empty ones included; None before any is read."""
+        if self.count is not None:
+            return self.count
+        if self.share > 0:
+            return max(self.read, round(self.read / self.share))
+        return None
+
+
+def iter_table(data: Source, filename: str) -> TableRows:
     """The rows `read_table` returns, one at a time, without holding the whole sheet.
 
     Empty rows are yielded too, trailing ones included; SpreadsheetError is raised on the
     first row asked for when the file cannot be read, and at the end when no row has data.
     """
+    return TableRows(data, filename)
+
+
+def _table_rows(data: Source, filename: str, measure: TableRows) -> Iterator[list[str]]:
     check_upload(data, filename)
     extension = _extension(filename)
-    if extension == ".csv":
-        rows: Iterable[list[str]] = _read_csv(data)
-    elif extension == ".xlsx":
-        rows = _iter_xlsx(data, filename)
+    rows: Iterable[list[str]]
+    if extension == ".xlsx":
+        rows = _iter_xlsx(data, filename, measure)
     else:
-        rows = _read_workbook(data, filename)
+        rows = _read_csv(_whole(data)) if extension == ".csv" else _read_workbook(data, filename)
+        measure.count = len(rows)
     found = False
     for row in rows:
         found = found or any(row)
         yield row
+    measure.count = measure.read  # read to the end: no more estimating
     if not found:
         raise SpreadsheetError(
             f"Trang tính đầu tiên của tệp “{filename}” không có dữ liệu. "
@@ -202,21 +263,23 @@ def _unreadable(filename: str) -> SpreadsheetError:
     )
 
 
-def _iter_xlsx(data: bytes, filename: str) -> Iterator[list[str]]:
+def _iter_xlsx(data: Source, filename: str, measure: TableRows) -> Iterator[list[str]]:
     part = _large_sheet_part(data)
     if part is None:
-        yield from _read_workbook(data, filename)
+        rows = _read_workbook(data, filename)
+        measure.count = len(rows)
+        yield from rows
         return
     try:
-        yield from _iter_sheet_slices(data, part, filename)
+        yield from _iter_sheet_slices(data, part, filename, measure)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):  # zlib errors are ValueError
         raise _unreadable(filename) from None
 
 
-def _large_sheet_part(data: bytes) -> tuple[int, str] | None:
+def _large_sheet_part(data: Source) -> tuple[int, str] | None:
     """(index, zip member) of the sheet `_read_workbook` reads, when it is worth slicing."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(_opened(data)) as archive:
             book = archive.read("xl/workbook.xml").decode()
             rels = archive.read("xl/_rels/workbook.xml.rels").decode()
             targets = {
@@ -252,11 +315,14 @@ def _attribute(tag: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
-def _iter_sheet_slices(data: bytes, part: tuple[int, str], filename: str) -> Iterator[list[str]]:
+def _iter_sheet_slices(
+    data: Source, part: tuple[int, str], filename: str, measure: TableRows
+) -> Iterator[list[str]]:
     """Cut the sheet's XML between rows into slices and read each as a workbook of its own
     with calamine; cells keep their addresses, so row numbers stay those Excel shows."""
     index, member = part
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with zipfile.ZipFile(_opened(data)) as archive:
+        size = max(1, archive.getinfo(member).file_size)
         others = {
             info.filename: archive.read(info)
             for info in archive.infolist()
@@ -317,6 +383,8 @@ def _iter_sheet_slices(data: bytes, part: tuple[int, str], filename: str) -> Ite
                         next_row += 1
                     yield row
                     next_row = number + 1
+                # The part of the sheet whose rows are all out: what `estimated_rows` scales.
+                measure.share = (stream.tell() - len(buffer)) / size
 
 
 def _read_slice(

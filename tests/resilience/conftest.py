@@ -60,10 +60,15 @@ def database_url() -> str:
 
 def child_env(app_name: str, *, url: str | None = None) -> dict[str, str]:
     """The environment of a child process: the test database (or the database at `url`), the
-    database task backend, and an application_name (libpq's PGAPPNAME) that tells its
-    connections apart."""
+    database task backend, the test's folder for jobs' progress, and an application_name
+    (libpq's PGAPPNAME) that tells its connections apart."""
+    from django.conf import settings
+
+    environ = {**os.environ}
+    environ.pop("SONGMAY_CACHE_URL", None)  # progress goes to the folder this test reads
     return {
-        **os.environ,
+        **environ,
+        "SONGMAY_PROGRESS_DIR": settings.CACHES["jobs"]["LOCATION"],
         "DATABASE_URL": url or database_url(),
         "DJANGO_SETTINGS_MODULE": "songmay.settings",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",

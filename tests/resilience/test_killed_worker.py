@@ -24,6 +24,7 @@ from songmay.areas.services import SchoolData, school_create
 from songmay.audit.models import AuditEntry
 from songmay.campaigns.services import CampaignData, campaign_create
 from songmay.jobs.models import Job, JobStatus
+from songmay.jobs.selectors import job_get
 from songmay.jobs.services import job_confirm, job_start
 from songmay.students.models import Need, Student
 from tests.resilience.conftest import (
@@ -126,9 +127,9 @@ def test_a_worker_killed_mid_import_leaves_no_pupil_and_the_requeued_job_imports
     job = job_confirm(actor=admin, preview=preview)
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
 
-    # A worker takes the import. Its progress is written inside the import's transaction, so
-    # nobody else sees it; what shows how far the write has gone is the pupils' id sequence.
-    # Once a third of the pupils are written, the worker is killed.
+    # A worker takes the import. What it writes stays unseen until its transaction commits;
+    # what shows how far the write has gone is the pupils' id sequence. Once a third of the
+    # pupils are written, the worker is killed.
     ids_before = _ids_handed_out("students_student")
     worker = _worker(processes)
 
@@ -140,6 +141,10 @@ def test_a_worker_killed_mid_import_leaves_no_pupil_and_the_requeued_job_imports
         )
 
     wait_until(a_third_written, timeout=120, what="a third of the pupils to be written")
+    # Its progress does not wait for the commit: the job's page shows it rising meanwhile.
+    shown = job_get(user=admin, pk=job.pk)
+    assert (shown.status, shown.total) == (JobStatus.RUNNING, ROWS)
+    assert shown.percent >= 30, (shown.done, shown.total)
     _kill(worker, WORKER)
 
     assert Student.objects.count() == students_before

@@ -2,13 +2,14 @@ import io
 
 import openpyxl
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from songmay.accounts.scope import Role
 from songmay.audit.models import AuditEntry
-from songmay.jobs import services
+from songmay.jobs import selectors, services
 from songmay.jobs.models import Job, JobStatus
 from songmay.jobs.services import JobKind, JobOutcome, job_run, job_start
 from songmay.jobs.tasks import run_job
@@ -273,17 +274,36 @@ def test_the_job_list_shows_only_ones_own_jobs_in_a_fixed_number_of_queries(
     assert len(six) == len(one)
 
 
-def test_progress_updates_are_thinned(officer, django_capture_on_commit_callbacks):
+def test_progress_is_shown_while_the_job_runs_and_updates_are_thinned(
+    officer, django_capture_on_commit_callbacks, monkeypatch
+):
     job = start(officer, [HEADER], django_capture_on_commit_callbacks, execute=False)
-    progress = services.JobProgress(job.pk)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    progress = services.JobProgress(job)
+    cache = caches["jobs"]
+    writes = []
+    original = cache.set
 
-    with CaptureQueriesContext(connection) as queries:
-        for done in range(1, 1001):
+    def counted(*args, **kwargs):
+        writes.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", counted)
+
+    with CaptureQueriesContext(connection) as first:
+        for done in range(1, 251):
+            progress(done, 1000)
+        progress.phase("Đang kiểm tra từng dòng")
+    quarter = selectors.job_get(user=officer, pk=job.pk)
+    with CaptureQueriesContext(connection) as then:
+        for done in range(251, 1001):
             progress(done, 1000)
 
-    job.refresh_from_db()
-    assert (job.done, job.total) == (1000, 1000)
-    assert len(queries) <= 101
+    assert (quarter.done, quarter.total, quarter.percent) == (250, 1000, 25)
+    assert quarter.summary == {"phase": "Đang kiểm tra từng dòng"}
+    assert selectors.job_get(user=officer, pk=job.pk).percent == 100
+    assert len(writes) <= 102
+    assert not first.captured_queries + then.captured_queries  # the row waits for the end
 
 
 def test_row_errors_are_stored_as_plain_json(officer, test_kinds, monkeypatch):
@@ -328,3 +348,115 @@ def test_old_uploaded_files_are_purged_and_recent_ones_kept(make_user, areas):
     assert bytes(old.payload) == b""
     assert bytes(recent.payload) == b"pupils"
     assert AuditEntry.objects.get(action="job.files_purged").changes["files"] == 1
+
+
+def test_a_runner_reads_the_upload_a_piece_at_a_time(officer, monkeypatch):
+    data = bytes(range(256)) * 3 + b"end"
+    job = Job.objects.create(kind="schools.import", created_by=officer, payload=data)
+    empty = Job.objects.create(kind="schools.import", created_by=officer)
+    monkeypatch.setattr(services, "UPLOAD_PIECE_BYTES", 100)
+
+    with CaptureQueriesContext(connection) as queries, services.job_upload(job) as upload:
+        assert upload.read() == data
+    with services.job_upload(empty) as upload:
+        assert upload.read() == b""
+
+    assert len(queries) == 1 + 8  # the size, then eight pieces
+
+
+def test_confirming_hands_the_file_to_the_import_and_the_preview_keeps_none(
+    make_user, areas, django_capture_on_commit_callbacks
+):
+    admin = make_user(Role.ADMIN)
+    data = builders.xlsx([["Họ và tên"], ["Nguyễn Văn An"]])
+    preview = Job.objects.create(
+        kind="students.preview", created_by=admin, file_name="ds.xlsx", payload=data,
+        status=JobStatus.SUCCEEDED, params={"campaign": 1}, summary={"file_kept": True},
+    )  # fmt: skip
+
+    with django_capture_on_commit_callbacks():  # no worker runs it here
+        job = services.job_confirm(
+            actor=admin, preview=selectors.job_get(user=admin, pk=preview.pk)
+        )
+
+    job.refresh_from_db()
+    preview.refresh_from_db()
+    assert (job.kind, bytes(job.payload), job.params) == (
+        "students.import",
+        data,
+        {"campaign": 1, "preview": preview.pk},
+    )
+    assert bytes(preview.payload) == b""
+    assert preview.summary == {"file_kept": False, "confirmed_job": job.pk}
+    entry = AuditEntry.objects.get(action="job.started", target_id=str(job.pk))
+    assert entry.changes["bytes"] == len(data)
+    with pytest.raises(DomainError, match="đã được xác nhận"):
+        services.job_confirm(actor=admin, preview=preview)
+
+
+def _in_a_process(code, **env):
+    """The last line `code` prints, run by `songmay shell` in a process of its own."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("SONGMAY_CACHE_URL", "DEBUG")}
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "songmay.cli", "shell", "--no-imports", "-c", code],
+        env={**clean, "DATABASE_URL": "sqlite://", **env},
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("shared_by", ["folder", "redis"])
+def test_the_pages_process_sees_the_progress_the_workers_process_writes(tmp_path, shared_by):
+    """Without Redis the processes of a machine share a folder; with it, every machine."""
+    import secrets
+    import socket
+
+    if shared_by == "redis":
+        try:
+            socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        except OSError:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        env = {"SONGMAY_CACHE_URL": "redis://127.0.0.1:6379/15"}
+    else:
+        env = {"SONGMAY_PROGRESS_DIR": str(tmp_path / "progress")}
+    job = (
+        "import datetime as dt; from songmay.jobs.models import Job;"
+        f"job = Job(pk={secrets.randbelow(10**9)}, status='running',"
+        " created_at=dt.datetime(2021, 9, 12, tzinfo=dt.UTC));"
+    )
+    worker = "from songmay.jobs.progress import JobProgress; JobProgress(job)(3, 4); print('ok')"
+    page = (
+        "from songmay.jobs.progress import progress_apply, progress_clear; progress_apply([job]);"
+        "progress_clear(job); print(job.done, job.total, job.percent)"
+    )
+
+    assert _in_a_process(job + worker, **env) == "ok"
+    assert _in_a_process(job + page, **env) == "3 4 75"
+
+
+def test_the_job_pages_show_the_live_progress_of_a_running_job(
+    officer, client, django_capture_on_commit_callbacks
+):
+    job = start(officer, [HEADER], django_capture_on_commit_callbacks, execute=False)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    progress = services.JobProgress(job)
+    progress.phase("Đang kiểm tra từng dòng")
+    progress(2701, 30000)
+    client.force_login(officer)
+
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    listing = client.get(reverse("jobs:list")).content.decode()
+
+    # Plain numbers for the bar: "2.701" of "30.000" would read as 2.7 of 30.
+    assert '<progress value="2701" max="30000">9%</progress>' in page
+    assert "Đang kiểm tra từng dòng…" in page
+    assert "Đang xử lý (9%)" in listing

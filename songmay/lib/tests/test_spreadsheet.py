@@ -343,3 +343,50 @@ def test_a_large_sheet_read_in_slices_gives_the_rows_read_table_gives(monkeypatc
 def test_iter_table_says_when_the_sheet_has_no_data():
     with pytest.raises(SpreadsheetError, match="không có dữ liệu"):
         list(iter_table(b"\n\n;;\n", "ds.csv"))
+
+
+@pytest.mark.parametrize(("build", "name"), [(_big_sheet, "ds.xlsx"), (builders.ods, "ds.ods")])
+def test_a_file_on_disk_reads_as_its_bytes_do(tmp_path, monkeypatch, build, name):
+    from songmay.lib import spreadsheet
+
+    data = build() if build is _big_sheet else build(ROWS)
+    monkeypatch.setattr(spreadsheet, "STREAM_FROM_BYTES", 1_000)  # the xlsx is read in slices
+    monkeypatch.setattr(spreadsheet, "_SLICE_BYTES", 2_000)
+    path = tmp_path / name
+    path.write_bytes(data)
+
+    with path.open("rb") as file:
+        check_upload(file, name)
+        assert list(iter_table(file, name)) == list(iter_table(data, name))
+        assert read_table(file, name) == read_table(data, name)
+
+
+def test_an_empty_file_on_disk_is_refused(tmp_path):
+    path = tmp_path / "ds.xlsx"
+    path.write_bytes(b" \n" * 3_000_000)  # blank beyond the first block read
+
+    with path.open("rb") as file, pytest.raises(SpreadsheetError, match="trống"):
+        check_upload(file, "ds.xlsx")
+
+
+def test_the_row_count_is_estimated_while_a_sliced_sheet_is_read(monkeypatch):
+    from songmay.lib import spreadsheet
+
+    data = _big_sheet()
+    monkeypatch.setattr(spreadsheet, "STREAM_FROM_BYTES", 1_000)
+    monkeypatch.setattr(spreadsheet, "_SLICE_BYTES", 2_000)
+    rows = iter_table(data, "ds.xlsx")
+    assert rows.estimated_rows() is None
+    estimates = [rows.estimated_rows() for _ in rows]
+
+    # About 400 rows in the sheet's XML, then empty ones up to F450: an estimate scaled from
+    # the part read, off by at most a slice (20 rows here, 2,000 in a real file).
+    assert rows.read == 450
+    assert all(380 <= estimate <= 480 for estimate in estimates[200:400]), estimates
+    assert rows.estimated_rows() == 450
+
+
+def test_the_row_count_of_a_sheet_read_whole_is_exact():
+    rows = iter_table(builders.xlsx(ROWS), "ds.xlsx")
+    next(rows)
+    assert rows.estimated_rows() == len(ROWS)

@@ -20,6 +20,7 @@ from songmay.lib.spreadsheet import (
     MissingColumnsError,
     RowError,
     SpreadsheetError,
+    TableRows,
     find_header_any_font,
 )
 from songmay.students.importing.columns import (
@@ -543,6 +544,17 @@ def _checking(
     legacy = _LegacyText([row for _, row in numbered], mapping)
     whole_file = len(head) < LOOKAHEAD
     total = len(numbered) if whole_file else 2 * len(numbered)  # a guess until the end
+
+    def expected(done: int) -> int:
+        """The rows to check in all, for the progress bar: the reader's estimate when it has
+        one, less the rows above the data; else the guess, raised as rows go by."""
+        if whole_file:
+            return total
+        estimate = table.estimated_rows() if isinstance(table, TableRows) else None
+        if estimate is not None:
+            return max(done, estimate - header_row)
+        return max(total, 2 * done)
+
     following = len(head) + 1  # the Excel row number of the first row not yet read
     del head
     columns = frozenset(mapping) | {"level", "lacking", "full_name", "date_of_birth"}
@@ -565,8 +577,7 @@ def _checking(
             result.errors.extend(errors)
             done += 1
             if progress is not None:
-                total = max(total, done if whole_file else 2 * done)
-                progress(done, total)
+                progress(done, expected(done))
             if checked is not None:
                 yield checked
     result.row_count = done

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import IntegrityError
 
 from songmay.areas.models import School, SchoolLevel
 from songmay.campaigns.models import Campaign
 from songmay.jobs.models import Job
-from songmay.jobs.services import JobOutcome
+from songmay.jobs.services import JobOutcome, job_upload
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError, iter_table, write_xlsx
 from songmay.students.importing.checking import CheckedFile, PupilRow, pupil_rows_checking
@@ -47,19 +47,18 @@ def _job_target(job: Job) -> tuple[Campaign, School | None] | RowError:
 
 
 def _checking_job_file(
-    job: Job, progress: JobProgress
+    job: Job, upload: IO[bytes], progress: JobProgress, *, phase: str
 ) -> tuple[CheckedFile, Iterator[PupilRow], Campaign, School | None]:
     """The job's file, checked row by row as the returned rows are asked for."""
     target = _job_target(job)
     if isinstance(target, RowError):
         return CheckedFile(errors=[target]), iter(()), Campaign(), None
     campaign, school = target
-    payload = job.payload if isinstance(job.payload, bytes) else bytes(job.payload)
-    progress.phase("Đang kiểm tra từng dòng")
+    progress.phase(phase)
     checked = CheckedFile()
     rows = pupil_rows_checking(
         actor=job.created_by, campaign=campaign, school=school,
-        table=iter_table(payload, job.file_name), result=checked, progress=progress,
+        table=iter_table(upload, job.file_name), result=checked, progress=progress,
     )  # fmt: skip
     return checked, rows, campaign, school
 
@@ -92,7 +91,14 @@ def run_student_preview(job: Job, progress: JobProgress) -> JobOutcome:
 
     The file is kept: to be imported once the user confirms, or given back with its errors.
     """
-    checked, rows, campaign, school = _checking_job_file(job, progress)
+    with job_upload(job) as upload:
+        return _preview(job, upload, progress)
+
+
+def _preview(job: Job, upload: IO[bytes], progress: JobProgress) -> JobOutcome:
+    checked, rows, campaign, school = _checking_job_file(
+        job, upload, progress, phase="Đang kiểm tra từng dòng"
+    )
     if not campaign.pk:
         return JobOutcome(errors=checked.errors)
     plan = ImportPlan()
@@ -116,7 +122,15 @@ def _batched(rows: Iterator[PupilRow]) -> Iterator[list[PupilRow]]:
 
 def run_student_import(job: Job, progress: JobProgress) -> JobOutcome:
     """The `students.import` job: check the confirmed file again, then write all or nothing."""
-    checked, rows, campaign, school = _checking_job_file(job, progress)
+    with job_upload(job) as upload:
+        return _import(job, upload, progress)
+
+
+def _import(job: Job, upload: IO[bytes], progress: JobProgress) -> JobOutcome:
+    # Each batch of rows is written as soon as it is checked, in the import's one transaction.
+    checked, rows, campaign, school = _checking_job_file(
+        job, upload, progress, phase="Đang kiểm tra và ghi từng dòng"
+    )
     if not campaign.pk:
         return JobOutcome(errors=checked.errors)
 

@@ -15,7 +15,7 @@ from songmay.audit.services import audit_record, audited
 from songmay.campaigns.models import Campaign
 from songmay.lib.errors import DomainError
 from songmay.lib.spreadsheet import RowError
-from songmay.students.dedupe import Match, Person, birth_dates, review_matches
+from songmay.students.dedupe import Person, birth_dates, review_matches
 from songmay.students.importing.checking import PupilRow
 from songmay.students.importing.columns import CHUNK, FIELDS_OF, LABELS, NEED_FIELDS, chunks
 from songmay.students.importing.compact import FirstRows, IdSet, id_key
@@ -461,9 +461,12 @@ class _Writer:
 
 def _queue_likely_duplicates(new_ids: IdSet, dates: set[dt.date]) -> int:
     """Send each new student's likely duplicates to review, a few hundred birth dates at a
-    time; returns the number of pairs found (a pair of two new students counts twice)."""
-    pairs: list[tuple[int, int, Match]] = []
-    found = 0
+    time; returns the number of pairs found (a pair of two new students counts twice).
+
+    A file of a million pupils may bring hundreds of thousands of pairs: each is kept as two
+    ids and a shared reason, and they are written a batch of model instances at a time."""
+    pairs: list[tuple[int, int, str]] = []
+    reasons: dict[str, str] = {}  # a handful of texts, each kept once
     days = sorted(dates)
     active = Student.objects.active().values_list(*PERSON_FIELDS)
     for start in range(0, len(days), 200):
@@ -471,31 +474,34 @@ def _queue_likely_duplicates(new_ids: IdSet, dates: set[dt.date]) -> int:
         wanted = sorted({day for each in chunk for day in birth_dates(each)})
         by_date: dict[dt.date, list[Person]] = {}
         for part in range(0, len(wanted), CHUNK):
-            for values in active.filter(date_of_birth__in=wanted[part : part + CHUNK]):
+            born = active.filter(date_of_birth__in=wanted[part : part + CHUNK])
+            for values in born.iterator(chunk_size=2000):
                 by_date.setdefault(values[2], []).append(Person(*values))
         for day in chunk:
             new = [person for person in by_date.get(day, []) if person.id in new_ids]
             pool = [other for other_day in birth_dates(day) for other in by_date.get(other_day, [])]
             for person, matches in review_matches(new, pool):
-                for match in matches:
-                    if not match.same:
-                        pairs.append((person.id, match.other_id, match))
-                        found += 1
-    # In the order one student after another would have queued them: the first found wins.
-    pairs.sort(key=lambda pair: (pair[0], pair[1]))
-    DuplicateCandidate.objects.bulk_create(
-        [
-            DuplicateCandidate(
-                first_id=min(student_id, other_id),
-                second_id=max(student_id, other_id),
-                reason=match.reason,
-            )
-            for student_id, other_id, match in pairs
-        ],
-        batch_size=CHUNK,
-        ignore_conflicts=True,
-    )
-    return found
+                pairs.extend(
+                    (person.id, match.other_id, reasons.setdefault(match.reason, match.reason))
+                    for match in matches
+                    if not match.same
+                )
+    # In the order one student after another would have queued them: the first found wins
+    # (a student meets each other one once, so the reason never decides the order).
+    pairs.sort()
+    for start in range(0, len(pairs), CHUNK):
+        DuplicateCandidate.objects.bulk_create(
+            [
+                DuplicateCandidate(
+                    first_id=min(student_id, other_id),
+                    second_id=max(student_id, other_id),
+                    reason=reason,
+                )
+                for student_id, other_id, reason in pairs[start : start + CHUNK]
+            ],
+            ignore_conflicts=True,
+        )
+    return len(pairs)
 
 
 def _new_need(campaign: Campaign, row: PupilRow, student_id: int) -> Need:
