@@ -72,9 +72,7 @@ def prepare(database_url: str, *, cache: str = "locmem", redis_url: str = "") ->
         extra_env["SONGMAY_CACHE_URL"] = redis_url or "redis://127.0.0.1:6379/0"
         lines.append(f"CACHES['default']['KEY_PREFIX'] = 'songmay-bench-{os.getpid()}'")
     elif cache == "database":
-        lines.append(
-            f"CACHES['default'] = {{'BACKEND': {backend!r}, 'LOCATION': 'bench_cache'}}"
-        )
+        lines.append(f"CACHES['default'] = {{'BACKEND': {backend!r}, 'LOCATION': 'bench_cache'}}")
     (folder / "bench_settings.py").write_text("\n".join(lines) + "\n")
     env = {
         **extra_env,
