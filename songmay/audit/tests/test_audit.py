@@ -49,6 +49,7 @@ NOT_WRITES = {
     "songmay.connectivity.services.existing_villages": "reads the villages already registered",
     "songmay.connectivity.services.is_overdue": "compares a target date with today",
     "songmay.allocation.services.run_reproduce": "recomputes a run from its stored inputs",
+    "songmay.jobs.services.job_upload": "reads a job's kept file into a temporary file",
 }
 
 
