@@ -6,7 +6,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -199,7 +198,9 @@ SONGMAY_REQUIRE_2FA = env_bool("SONGMAY_REQUIRE_2FA", default=PRODUCTION)
 OTP_TOTP_ISSUER = "Songmay"
 
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+# Each language named in itself: the switch's button carries lang="en", and a reader of English
+# looks for "English", not its Vietnamese name.
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

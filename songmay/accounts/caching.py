@@ -15,7 +15,9 @@ field but the ones the middleware reads, and loads the rest from the database if
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -32,14 +34,42 @@ DEVICE_FIELDS = ("id", "user_id", "name", "confirmed")
 
 M = TypeVar("M", bound=Model)
 
+# (generation, {key: value}) read ahead by `prefetched`, for the request being served.
+_ahead: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar("songmay_auth", default=None)
 
-def _cached(key: str, load: Callable[[], M | None]) -> M | None:
+
+@contextmanager
+def prefetched(user_id: Any, persistent_id: str | None) -> Iterator[None]:
+    """Reads the session's user and second-factor device in one round trip to the cache, for
+    `cached_user` and `cached_device` within the block (one request's log-in check)."""
+    if not settings.SONGMAY_SHARED_CACHE or user_id is None:
+        yield
+        return
+    keys = [_key(f"user:{user_id}")]
+    if persistent_id:
+        keys.append(_key(f"device:{persistent_id}"))
+    token = _ahead.set(AUTH.read_many(keys))
+    try:
+        yield
+    finally:
+        _ahead.reset(token)
+
+
+def _key(name: str) -> str:
+    return f"songmay:auth:{name}"
+
+
+def _cached(name: str, load: Callable[[], M | None]) -> M | None:
     if not settings.SONGMAY_SHARED_CACHE:
         return load()
-    key = f"songmay:auth:{key}"
+    key = _key(name)
     # The generation is read before the database, so what is loaded after a change began is
     # stored under a generation that the change's commit leaves behind.
-    generation, found = AUTH.read(key)
+    ahead = _ahead.get()
+    if ahead is not None and key in ahead[1]:
+        generation, found = ahead[0], ahead[1][key]
+    else:
+        generation, found = AUTH.read(key)
     if found is None:
         found = load() or False  # False: known not to exist
         AUTH.write(key, generation, found, TIMEOUT)

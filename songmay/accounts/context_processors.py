@@ -1,13 +1,14 @@
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from songmay.accounts.middleware import second_factor_owed
-from songmay.accounts.scope import PERMISSIONS
+from songmay.accounts.scope import PERMISSIONS, Role
 
 # (permission, url name, label): the menu shows what the role may use.
 MENU = [
@@ -28,26 +29,47 @@ MENU = [
 ]
 
 
-@cache
-def _menu(script_prefix: str) -> list[tuple[str, str, str]]:
-    # Reversed once per process (and prefix): on every page, a dozen reverse() calls showed.
-    return [(permission, reverse(name), label) for permission, name, label in MENU]
+# The menu is the same on every page of a role, language and section: rendering it each time
+# (a dozen reverse(), gettext() and loop turns) showed in the dashboard's profile, so each
+# process builds it once per such combination.
+@lru_cache(maxsize=64)
+def _entries(script_prefix: str, role: str, language: str | None) -> tuple[tuple[str, str], ...]:
+    may = PERMISSIONS.get(role, frozenset())
+    return tuple((reverse(name), _(label)) for permission, name, label in MENU if permission in may)
+
+
+@lru_cache(maxsize=8)
+def _links(script_prefix: str) -> dict[str, str]:
+    names = {"home": "home", "profile": "accounts:profile", "logout": "accounts:logout",
+             "set_language": "set_language"}  # fmt: skip
+    return {key: reverse(name) for key, name in names.items()}
+
+
+@lru_cache(maxsize=1024)
+def _menu(script_prefix: str, role: str, language: str | None, current: str | None) -> str:
+    items = _entries(script_prefix, role, language)
+    return render_to_string("_menu.html", {"items": items, "current": current})
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
+    prefix = get_script_prefix()
+    # The layout's own addresses, also reversed once per process: {{ links.home }}.
+    links = _links(prefix)
     # Before the second factor every link would lead back to its page: no menu then.
     if not user.is_authenticated or second_factor_owed(request):
-        return {"menu": [], "may": frozenset()}
-    scope = user.scope
-    menu: list[dict[str, Any]] = [
-        {"url": url, "label": _(label), "active": False}
-        for permission, url, label in _menu(get_script_prefix())
-        if scope.may(permission)
-    ]
-    # The longest matching address wins: /students/duplicates/ is not also /students/.
-    matching = [item for item in menu if request.path.startswith(item["url"])]
-    if matching:
-        max(matching, key=lambda item: len(item["url"]))["active"] = True
+        return {"menu": "", "may": frozenset(), "links": links}
+    role, language = user.scope.role, get_language()
+    # The longest matching address is the current one: /students/duplicates/ is not /students/.
+    matching = (
+        url for url, _label in _entries(prefix, role, language) if request.path.startswith(url)
+    )
+    current = max(matching, key=len, default=None)
     # `may` lets a template ask what the role may do: {% if "ledger.view" in may %}.
-    return {"menu": menu, "may": PERMISSIONS.get(scope.role, frozenset())}
+    return {
+        "menu": _menu(prefix, role, language, current),
+        "may": PERMISSIONS.get(role, frozenset()),
+        "links": links,
+        # What get_role_display() gives, without the dict of choices it builds on every call.
+        "role_label": Role(role).label if role in Role.values else role,
+    }

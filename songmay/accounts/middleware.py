@@ -1,12 +1,15 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
-from songmay.accounts.caching import cached_device
+from songmay.accounts.caching import cached_device, prefetched
 from songmay.accounts.scope import Role
 
 # Roles that hold the keys to a whole province; with SONGMAY_REQUIRE_2FA (on in production)
@@ -52,7 +55,13 @@ class VietnameseFirstMiddleware:
 
 
 class CachedOTPMiddleware(OTPMiddleware):
-    """django-otp's middleware, with the session's device read from the shared cache."""
+    """django-otp's middleware, with the session's device read from the shared cache, in the
+    same round trip as the logged-in user (songmay.accounts.caching)."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        session = request.session
+        with prefetched(session.get(SESSION_KEY), session.get(DEVICE_ID_SESSION_KEY)):
+            return super()._verify_user_sync(request, user)
 
     def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
         return cached_device(persistent_id, lambda: super(CachedOTPMiddleware, self)

@@ -31,12 +31,21 @@ class Generation:
     def read(self, key: str) -> tuple[int, Any]:
         """The current generation, and the value stored under `key` at that generation (None if
         there is none, or if it was stored at an earlier one)."""
-        found = cache.get_many([self.key, key])
+        generation, values = self.read_many([key])
+        return generation, values[key]
+
+    def read_many(self, keys: list[str]) -> tuple[int, dict[str, Any]]:
+        """As `read`, for several keys in the same round trip: every key is in the dict."""
+        found = cache.get_many([self.key, *keys])
         generation = self._valid(found.get(self.key))
-        stored = found.get(key)
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == generation:
-            return generation, stored[1]
-        return generation, None
+        values = {}
+        for key in keys:
+            stored = found.get(key)
+            if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == generation:
+                values[key] = stored[1]
+            else:
+                values[key] = None
+        return generation, values
 
     def write(self, key: str, generation: int, value: Any, timeout: int) -> None:
         cache.set(key, (generation, value), timeout)

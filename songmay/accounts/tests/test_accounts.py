@@ -190,3 +190,28 @@ def test_create_admin_makes_an_audited_admin_and_refuses_a_weak_password(monkeyp
     admin = User.objects.get(username="quantri")
     assert admin.role == Role.ADMIN
     assert AuditEntry.objects.filter(action="user.created", target_id=str(admin.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_the_menu_marks_the_current_section_in_the_language_chosen(client, make_user, place):
+    client.force_login(make_user(Role.PROVINCE_OFFICER, area=place["bac_ninh"]))
+    page = client.get("/students/duplicates/").content.decode()
+    assert '<a href="/students/duplicates/" aria-current="page">Hồ sơ trùng</a>' in page
+    assert '<a href="/students/">Học sinh</a>' in page  # the longest matching address only
+    assert "Cán bộ Sở GD&amp;ĐT" in page  # the role, beside the name
+    # The switch names the other language in that language.
+    assert 'lang="en">English</button>' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/students/"})
+    english = client.get("/students/").content.decode()
+    assert '<a href="/students/" aria-current="page">Pupils</a>' in english
+    assert 'lang="vi">Tiếng Việt</button>' in english
+
+
+@pytest.mark.django_db
+def test_school_staff_see_only_their_entries_in_the_menu(client, make_user, place):
+    staff = make_user(Role.SCHOOL_STAFF, school=place["schools"]["lucngan"])
+    client.force_login(staff)
+    page = client.get("/").content.decode()
+    assert 'href="/students/"' in page
+    assert 'href="/accounts/users/"' not in page
+    assert 'href="/audit/"' not in page

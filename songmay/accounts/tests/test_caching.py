@@ -2,7 +2,7 @@
 every change to them, or to the user's area or school, is seen on the next request."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -48,6 +48,19 @@ def test_the_user_and_the_device_come_from_the_cache(officer, client):
     assert '"accounts_user"' not in sql
     assert '"otp_totp_totpdevice"' not in sql
     assert '"areas_area"."path" = ' not in sql  # the scope's area came with the user
+
+
+def test_the_user_and_the_device_take_one_round_trip_to_the_cache(officer, client, monkeypatch):
+    user_key = f"songmay:auth:user:{officer.pk}"
+    device_key = f"songmay:auth:device:{client.session[DEVICE_ID_SESSION_KEY]}"
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(
+        caches["default"], "get_many", lambda keys: reads.append(keys) or get_many(keys)
+    )
+    assert client.get(PAGE).status_code == 200
+    auth_reads = [keys for keys in reads if user_key in keys or device_key in keys]
+    assert auth_reads == [["songmay:auth-generation", user_key, device_key]]
 
 
 def test_the_cached_device_holds_no_secret(officer, client):
