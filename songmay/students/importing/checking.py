@@ -278,6 +278,7 @@ class _RowChecker:
         # The first row of each personal ID, and of each name and birth date in a school.
         self.seen_ids = FirstRows()
         self.seen_names = FirstRows()
+        self.unidentified_names = FirstRows()  # the names of rows without a personal ID
         self.name_numbers: dict[str, int] = {}  # folded names repeat: each is kept once
         # An unsaved stand-in teaching every level, for rows whose school is unknown.
         self.any_school = School(
@@ -452,6 +453,12 @@ class _RowChecker:
             self.name_numbers, school.pk, student["name_folded"], student["date_of_birth"]
         )
         first = self.seen_names.first(name, number)
+        if personal_id:
+            # Twins each with their own ID are two children; a row without an ID may be any
+            # of the rows of that name and birth date, and one with an ID after it too.
+            first = self.unidentified_names.get(name) or number
+        else:
+            self.unidentified_names.first(name, number)
         if first != number:
             error(
                 "full_name",

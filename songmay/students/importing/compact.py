@@ -49,6 +49,16 @@ class FirstRows:
             self._merge()
         return row
 
+    def get(self, key: Hashable) -> int | None:
+        """The row that brought `key` first, or None; remembers nothing."""
+        found = self.recent.get(key)
+        if found is not None or not _fits(key) or not len(self.keys):
+            return found
+        index = int(self.keys.searchsorted(key))
+        if index < len(self.keys) and self.keys[index] == key:
+            return int(self.rows[index])
+        return None
+
     def _merge(self) -> None:
         packed = {k: r for k, r in self.recent.items() if _fits(k)}
         keys = np.concatenate([self.keys, np.fromiter(packed, np.int64, len(packed))])

@@ -23,6 +23,7 @@ def test_first_rows_gives_the_row_that_brought_each_key_first(row_keys, merge_ev
     seen.MERGE_EVERY = merge_every  # merged often, as a million rows would be
     oracle: dict[object, int] = {}
     for row, key in enumerate(row_keys, start=2):
+        assert seen.get(key) == oracle.get(key)  # asking alone remembers nothing
         assert seen.first(key, row) == oracle.setdefault(key, row)
 
 

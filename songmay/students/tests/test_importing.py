@@ -545,6 +545,23 @@ def test_a_likely_duplicate_goes_to_review(place, campaign, admin, run):
     assert {pair.first.full_name, pair.second.full_name} == {"Trần Thị Anh", "Trần Thị Ánh"}
 
 
+def test_batches_see_the_registry_as_it_was_before_the_import(staff, run, monkeypatch):
+    # Two rows a batch: the twin (same name, birth date and guardian, his own ID) comes in
+    # the batch after his brother's, who is by then written, and must not be taken for him.
+    monkeypatch.setattr("songmay.students.importing.columns.CHUNK", 2)
+    twin = [*AN]
+    twin[0], twin[6] = 4, "024213001235"
+
+    job = run(staff, builders.xlsx(sheet(AN, ANH, twin, HUONG)), confirm=True)
+
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert job.summary["created"] == 4, job.summary
+    assert Student.objects.filter(full_name="Nguyễn Văn An").count() == 2
+    # Once registered, each row is found again whatever batch it falls in.
+    again = run(staff, builders.xlsx(sheet(ANH, twin, HUONG, AN)), confirm=True)
+    assert (again.summary["created"], again.summary["unchanged"]) == (0, 4), again.summary
+
+
 def test_one_import_writes_one_audit_entry_per_school(place, campaign, admin, run):
     rows = [[*AN, "T-07582"], [*ANH, "T-07615"], [*HUONG, "T-07582"]]
     rows[1][10] = "07615"  # she lives in Sơn Động
