@@ -128,18 +128,23 @@ def _registered_at_schools(  # noqa: PLR0917 - private, called once
     days: list[dt.date],
 ) -> list[_Registered]:
     """The needs at these schools of these children (those found by their IDs), or of children
-    with one of these folded names and birth dates (a superset of the pairs asked for)."""
+    with one of these (folded name, birth date) pairs: `names[i]` with `days[i]`."""
     fields = ["id", "student_id", *_NEED_VALUES, *(f"student__{name}" for name in _STUDENT_VALUES)]
     # From the children's indexed IDs and names to their needs, never through a school's
     # whole list: a batch costs the same however many pupils are registered.
     students = Student.objects.active().filter(pk__lte=before)
     ids = set(with_ids)
     # A name is asked with the birth dates of the batch (one index holds both): common names
-    # would otherwise bring every namesake the registry has.
-    for chunk in chunks(names):
-        for chunk_days in chunks(days):
+    # would otherwise bring every namesake the registry has. That is still a superset (every
+    # name with every date), growing with the registry: only the batch's own pairs go on to
+    # the costlier read of their needs.
+    pairs = set(zip(names, days, strict=True))
+    for chunk in chunks(sorted(set(names))):
+        for chunk_days in chunks(sorted(set(days))):
             same = students.filter(name_folded__in=chunk, date_of_birth__in=chunk_days)
-            ids.update(same.values_list("id", flat=True))
+            for pk, name, day in same.values_list("id", "name_folded", "date_of_birth"):
+                if (name, day) in pairs:
+                    ids.add(pk)
     found: dict[int, _Registered] = {}
     # The school is checked here, not in SQL: SQLite would then walk the schools' index.
     schools = set(school_ids)
@@ -193,8 +198,8 @@ class _Planner:
     def plan(self, rows: Sequence[PupilRow], plan: ImportPlan) -> None:
         school_ids = sorted({row.school.pk for row in rows})
         personal_ids = sorted({row.student["personal_id"] for row in rows} - {""})
-        names = sorted({row.student["name_folded"] for row in rows})
-        days = sorted({row.student["date_of_birth"] for row in rows})
+        names = [row.student["name_folded"] for row in rows]
+        days = [row.student["date_of_birth"] for row in rows]
         by_id_here: dict[tuple[int, str], _Registered] = {}
         by_name_here: dict[tuple[int, str, dt.date], list[_Registered]] = {}
         by_id = _registered_with_ids(self.campaign, self.before, personal_ids)
