@@ -119,16 +119,15 @@ def _registered(values: dict[str, Any]) -> _Registered:
     )
 
 
-def _registered_at_schools(  # noqa: PLR0917 - private, called once
+def _registered_at_schools(
     campaign: Campaign,
     before: int,
     school_ids: list[int],
     with_ids: Iterable[int],
-    names: list[str],
-    days: list[dt.date],
+    pairs: set[tuple[str, dt.date]],
 ) -> list[_Registered]:
     """The needs at these schools of these children (those found by their IDs), or of children
-    with one of these (folded name, birth date) pairs: `names[i]` with `days[i]`."""
+    with one of these (folded name, birth date) pairs."""
     fields = ["id", "student_id", *_NEED_VALUES, *(f"student__{name}" for name in _STUDENT_VALUES)]
     # From the children's indexed IDs and names to their needs, never through a school's
     # whole list: a batch costs the same however many pupils are registered.
@@ -138,9 +137,8 @@ def _registered_at_schools(  # noqa: PLR0917 - private, called once
     # would otherwise bring every namesake the registry has. That is still a superset (every
     # name with every date), growing with the registry: only the batch's own pairs go on to
     # the costlier read of their needs.
-    pairs = set(zip(names, days, strict=True))
-    for chunk in chunks(sorted(set(names))):
-        for chunk_days in chunks(sorted(set(days))):
+    for chunk in chunks(sorted({name for name, _day in pairs})):
+        for chunk_days in chunks(sorted({day for _name, day in pairs})):
             same = students.filter(name_folded__in=chunk, date_of_birth__in=chunk_days)
             for pk, name, day in same.values_list("id", "name_folded", "date_of_birth"):
                 if (name, day) in pairs:
@@ -198,15 +196,12 @@ class _Planner:
     def plan(self, rows: Sequence[PupilRow], plan: ImportPlan) -> None:
         school_ids = sorted({row.school.pk for row in rows})
         personal_ids = sorted({row.student["personal_id"] for row in rows} - {""})
-        names = [row.student["name_folded"] for row in rows]
-        days = [row.student["date_of_birth"] for row in rows]
+        pairs = {(row.student["name_folded"], row.student["date_of_birth"]) for row in rows}
         by_id_here: dict[tuple[int, str], _Registered] = {}
         by_name_here: dict[tuple[int, str, dt.date], list[_Registered]] = {}
         by_id = _registered_with_ids(self.campaign, self.before, personal_ids)
         with_ids = (registered.student_id for registered in by_id.values())
-        found = _registered_at_schools(
-            self.campaign, self.before, school_ids, with_ids, names, days
-        )
+        found = _registered_at_schools(self.campaign, self.before, school_ids, with_ids, pairs)
         for here in found:
             school_id, student = here.need["school_id"], here.student
             if student["personal_id"]:
