@@ -181,11 +181,11 @@ def _floor(campaign: Any, assignments: int) -> float:
             )
         _copy(
             "floor_assignment",
-            ["campaign_id", "run_id", "need_id", "student_id", "device_id", "status", "why",
-             "due_on", "created_at", "end_reason"],
+            ["proposal_id", "campaign_id", "run_id", "need_id", "student_id", "device_id",
+             "status", "why", "due_on", "created_at", "end_reason"],
             (
-                (campaign.pk, 1, n, n, n, "active", "Nhóm 1 (hộ nghèo); lựa chọn 1; cùng trường",
-                 "2021-10-09", NOW, "")
+                (n, campaign.pk, 1, n, n, n, "active",
+                 "Nhóm 1 (hộ nghèo); lựa chọn 1; cùng trường", "2021-10-09", NOW, "")
                 for n in range(1, assignments + 1)
             ),
         )  # fmt: skip

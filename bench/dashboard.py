@@ -283,11 +283,17 @@ def _generate(pupils: int, school_count: int, province_code: str) -> dict[str, A
          "warehouse_id"],
         iter(devices),
     )  # fmt: skip
+    # Each assignment is an approved proposal: the pairing, then the assignment.
+    _copy(
+        "allocation_proposal",
+        ["id", "run_id", "need_id", "device_id", "tier", "preference", "distance", "why"],
+        ((row[0], row[10], row[9], row[8], 0, 0, 0, row[2]) for row in assignments),
+    )  # fmt: skip
     _copy(
         "allocation_assignment",
         ["id", "status", "why", "due_on", "created_at", "ended_at", "end_reason", "campaign_id",
-         "device_id", "need_id", "run_id", "student_id"],
-        iter(assignments),
+         "device_id", "need_id", "run_id", "student_id", "proposal_id"],
+        ((*row, row[0]) for row in assignments),
     )  # fmt: skip
     _copy(
         "allocation_handover",

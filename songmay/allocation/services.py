@@ -501,10 +501,11 @@ class _ConflictError(Exception):
     pass
 
 
-def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) -> int:
-    """Reserve the run's devices and create its assignments in three statements, whatever
-    the number of pupils; raises _ConflictError when another approval got there first or a
-    pupil no longer waits."""
+def _write_assignments(run: AllocationRun, due_on: dt.date) -> int:
+    """Reserve the run's devices and create its assignments in two statements, whatever the
+    number of pupils; raises _ConflictError when another approval got there first or a pupil
+    no longer waits. The assignments are the devices' timeline entries for the approval (see
+    `inventory.selectors.device_timeline`): 285,000 events besides would double the cost."""
     ops = connection.ops
     now = timezone.now()
     expected = Proposal.objects.filter(run=run).count()
@@ -514,26 +515,19 @@ def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) 
     ).update(status=DeviceStatus.ASSIGNED, updated_at=now)
     if moved != expected:
         raise _ConflictError
-    a, p, n, e, s = Assignment, Proposal, Need, DeviceEvent, Student
+    a, p, n, s = Assignment, Proposal, Need, Student
     assignment_columns = ", ".join(
         _column(a, name)
         for name in (
-            "campaign", "run", "need", "student", "device", "status", "why", "due_on",
-            "created_at", "end_reason",
-        )
-    )  # fmt: skip
-    event_columns = ", ".join(
-        _column(e, name)
-        for name in (
-            "device", "at", "kind", "from_status", "to_status", "from_location", "to_location",
-            "actor", "note",
+            "proposal", "campaign", "run", "need", "student", "device", "status", "why",
+            "due_on", "created_at", "end_reason",
         )
     )  # fmt: skip
     at = ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(a)} ({assignment_columns}) "  # noqa: S608 - names from _meta
-            f"SELECT %s, p.{_column(p, 'run')}, p.{_column(p, 'need')},"
+            f"SELECT p.{_column(p, 'id')}, %s, p.{_column(p, 'run')}, p.{_column(p, 'need')},"
             f" n.{_column(n, 'student')}, p.{_column(p, 'device')}, %s, p.{_column(p, 'why')},"
             f" %s, %s, '' FROM {_table(p)} p JOIN {_table(n)} n"
             f" ON n.{_column(n, 'id')} = p.{_column(p, 'need')}"
@@ -553,21 +547,6 @@ def _write_assignments(run: AllocationRun, actor: User | None, due_on: dt.date) 
         # A pupil withdrawn or merged away since the draft is left out: the run is stale.
         if created != expected:
             raise _ConflictError
-        cursor.execute(
-            f"INSERT INTO {_table(e)} ({event_columns}) "  # noqa: S608 - names from _meta
-            f"SELECT p.{_column(p, 'device')}, %s, %s, %s, %s, '', '', %s, %s"
-            f" FROM {_table(p)} p WHERE p.{_column(p, 'run')} = %s"
-            f" ORDER BY p.{_column(p, 'id')}",
-            [
-                at,
-                DeviceEventKind.STATUS.value,
-                DeviceStatus.AVAILABLE.value,
-                DeviceStatus.ASSIGNED.value,
-                actor.pk if actor is not None else None,
-                f"Phân bổ theo lượt số {run.number}",
-                run.pk,
-            ],
-        )
     return created
 
 
@@ -589,7 +568,7 @@ def run_approve(*, actor: User | None, run: AllocationRun) -> AllocationRun:
     due_on = timezone.localdate() + dt.timedelta(days=policy.handover_days)
     try:
         with transaction.atomic():
-            created = _write_assignments(run, actor, due_on)
+            created = _write_assignments(run, due_on)
     except (IntegrityError, _ConflictError):
         raise _conflict(run) from None
     run.status, run.approved_by, run.approved_at = RunStatus.APPROVED, actor, timezone.now()

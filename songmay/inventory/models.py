@@ -130,6 +130,8 @@ class Device(models.Model):
         related_name="devices",
         verbose_name="trường",
     )
+    # Not indexed, on purpose: PostgreSQL then changes a status in place, without touching the
+    # table's indexes (migration 0002 says why).
     status = models.CharField(
         "trạng thái", max_length=20, choices=DeviceStatus.choices, default=DeviceStatus.RECEIVED
     )
@@ -174,9 +176,6 @@ class Device(models.Model):
                 condition=Q(origin_donation__isnull=True) | Q(origin_purchase__isnull=True),
                 name="device_one_origin",
             ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "kind"], name="device_status_kind"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from songmay.campaigns.models import Campaign
 from songmay.inventory.models import (
     Device,
     DeviceEvent,
+    DeviceEventKind,
     DeviceKind,
     DeviceQuerySet,
     DeviceStatus,
@@ -91,8 +92,24 @@ def device_get(*, user: User, pk: int) -> Device:
     return get_object_or_404(devices, pk=pk)
 
 
-def device_timeline(device: Device) -> QuerySet[DeviceEvent]:
-    return device.events.select_related("actor").order_by("-at", "-pk")
+def device_timeline(device: Device) -> list[DeviceEvent]:
+    """The device's history, newest first: its events, and its allocations as "available →
+    assigned" entries. An approval records those as assignments only, not as events too (a
+    national run gives 285,000 devices at once)."""
+    events = list(device.events.select_related("actor").order_by("-at", "-pk"))
+    allocated = [
+        DeviceEvent(
+            device=device,
+            at=assignment.created_at,
+            kind=DeviceEventKind.STATUS,
+            from_status=DeviceStatus.AVAILABLE,
+            to_status=DeviceStatus.ASSIGNED,
+            actor=assignment.run.approved_by,
+            note=f"Phân bổ theo lượt số {assignment.run.number}",
+        )
+        for assignment in device.assignments.select_related("run__approved_by")
+    ]
+    return sorted([*events, *allocated], key=lambda event: event.at, reverse=True)
 
 
 def warehouse_list(*, user: User) -> QuerySet[Warehouse]:

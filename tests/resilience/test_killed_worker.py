@@ -320,4 +320,4 @@ def test_an_approval_killed_mid_way_leaves_no_assignment_and_a_retry_serves_each
     assert max(Counter(live.values_list("student_id", flat=True)).values()) == 1
     assert max(Counter(live.values_list("device_id", flat=True)).values()) == 1
     assert Device.objects.filter(status=DeviceStatus.ASSIGNED).count() == served
-    assert DeviceEvent.objects.count() == events_before + served
+    assert DeviceEvent.objects.count() == events_before  # the assignments are the record

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from songmay.allocation.services import (
 )
 from songmay.audit.models import AuditEntry
 from songmay.inventory.models import Device, DeviceEvent
+from songmay.inventory.selectors import device_timeline
 from songmay.lib.errors import DomainError
 from songmay.students.models import Need
 
@@ -120,6 +122,34 @@ def test_excluding_a_pupil_and_a_device_then_rerunning(alloc_world):
     assert third.excluded_devices == [laptop.pk]
 
 
+@pytest.mark.parametrize(
+    "table", ["allocation_proposal", "inventory_device", "students_need", "students_student"]
+)
+def test_the_database_keeps_what_an_assignment_names_through_its_proposal(alloc_world, table):
+    w = alloc_world
+    run = run_approve(
+        actor=w["officer"], run=run_create(actor=w["officer"], campaign=w["campaign"])
+    )
+    assignment = Assignment.objects.filter(run=run).select_related("proposal", "need").first()
+    proposal = assignment.proposal
+    assert (assignment.run_id, assignment.need_id, assignment.device_id) == (
+        proposal.run_id, proposal.need_id, proposal.device_id,
+    )  # fmt: skip
+    assert (assignment.student_id, assignment.campaign_id) == (
+        assignment.need.student_id, run.campaign_id,
+    )  # fmt: skip
+    row = {
+        "allocation_proposal": proposal.pk,
+        "inventory_device": assignment.device_id,
+        "students_need": assignment.need_id,
+        "students_student": assignment.student_id,
+    }[table]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [row])  # noqa: S608 - ours
+        connection.check_constraints()
+
+
 def test_approval_reserves_the_devices_creates_the_assignments_and_audits(alloc_world):
     w = alloc_world
     older = run_create(actor=w["officer"], campaign=w["campaign"])
@@ -135,8 +165,13 @@ def test_approval_reserves_the_devices_creates_the_assignments_and_audits(alloc_
         assert assignment.student_id == assignment.need.student_id
         assert assignment.due_on == due
     assert _statuses(w["devices"]) == ["assigned"] * 3
-    events = DeviceEvent.objects.filter(to_status="assigned")
-    assert events.count() == 3 and {e.actor_id for e in events} == {w["officer"].pk}
+    # Each device's history shows the approval, from the assignment itself.
+    for device in w["devices"]:
+        latest = device_timeline(device)[0]
+        assert (latest.from_status, latest.to_status) == ("available", "assigned")
+        assert latest.actor == w["officer"]
+        assert latest.note == f"Phân bổ theo lượt số {run.number}"
+    assert not DeviceEvent.objects.filter(to_status="assigned").exists()
     entry = AuditEntry.objects.get(action="allocation_run.approved")
     assert entry.changes["assignments"] == 3 and entry.actor == w["officer"]
     older.refresh_from_db()

@@ -135,6 +135,10 @@ def test_an_officer_runs_reviews_excludes_and_approves(client, alloc_world):
     assert second.status == RunStatus.APPROVED
     assert Assignment.objects.filter(run=second).count() == second.summary["served"]
     assert "Đã phê duyệt" in _messages(client.get(response["Location"]))[0]
+    # The device's history shows the approval.
+    given = Assignment.objects.filter(run=second).first()
+    history = client.get(reverse("inventory:device_detail", args=[given.device_id]))
+    assert "Phân bổ theo lượt số 2" in history.content.decode()
 
 
 def test_approving_an_overlapping_run_shows_why(client, alloc_world):
