@@ -194,18 +194,24 @@ def _floor(campaign: Any, assignments: int) -> float:
     return elapsed
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the processes it has waited for (the solver's)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _timed(
     target: Any, name: str, seconds: dict[str, float], cpu: dict[str, float]
 ) -> Callable[..., Any]:
     original = getattr(target, name)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started, started_cpu = time.perf_counter(), time.process_time()
+        started, started_cpu = time.perf_counter(), _cpu()
         try:
             return original(*args, **kwargs)
         finally:
             seconds[name] = time.perf_counter() - started
-            cpu[name] = time.process_time() - started_cpu
+            cpu[name] = _cpu() - started_cpu
 
     setattr(target, name, wrapper)
     return original
@@ -265,15 +271,16 @@ def main() -> None:  # noqa: PLR0915 - one stage after another
         served = Assignment.objects.filter(run=run).count()
         if run.status != RunStatus.APPROVED or served != run.summary["served"]:
             raise SystemExit(f"unexpected outcome: {run.status}, {served} assignments")
-        started_cpu = time.process_time()
+        started_cpu = _cpu()
         floor = _floor(campaign, served)
-        floor_cpu = time.process_time() - started_cpu
+        floor_cpu = _cpu() - started_cpu
         read, solve = seconds["read_inputs"], seconds["allocate_table"]
         store = draft - read - solve
         core = read + solve + write
 
-        # The CPU seconds of this process (not the database's): on a machine shared with
-        # other work, the wall-clock seconds of a stage depend on what else runs meanwhile.
+        # The CPU seconds of this process and its solver processes (not the database's): on a
+        # machine shared with other work, the wall-clock seconds of a stage depend on what
+        # else runs meanwhile.
         cpu["draft"] = cpu["run_create"] - cpu["read_inputs"] - cpu["allocate_table"]
         cpu["core"] = cpu["read_inputs"] + cpu["allocate_table"] + cpu["run_approve"]
         cpu["whole"] = cpu["run_create"] + cpu["run_approve"]

@@ -61,6 +61,8 @@ How it is solved, exactly and without a greedy step:
    of those alone. Its optimal node potentials, carried over to the whole network, fix every
    arc that all optima leave empty or fill (complementary slackness), and the whole network
    then only minimises the sum of distances, with unit costs 0 to 3.
+8. On a large network, steps 4 and 5 of the parts run side by side, a process per core
+   (`workers.py`): the same work on the same data, so the same result.
 """
 
 from songmay.allocation.engine.definitions import (

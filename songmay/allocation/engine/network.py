@@ -38,14 +38,33 @@ def group_rows(*columns: Array) -> tuple[Array, Array]:
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     key = distinct_codes(columns[0].astype(np.int64))[1]
+    rows = np.arange(n)
     for column in columns[1:]:
+        # A column constant within each group so far (a school's commune) splits none, and
+        # the groups keep their order: no sort needed.
+        first = np.full(int(key.max()) + 1, n, np.int64)
+        np.minimum.at(first, key, rows)
+        if np.array_equal(column[first][key], column):
+            continue
         radix = int(column.max()) + 1
         if (int(key.max()) + 1) * radix >= INT64_LIMIT:
             raise ValueError("grouping columns too wide to combine")
         key = distinct_codes(key * radix + column)[1]
     first = np.full(int(key.max()) + 1, n, np.int64)
-    np.minimum.at(first, key, np.arange(n))
+    np.minimum.at(first, key, rows)
     return key, first
+
+
+def by_group_then_id(groups: Array, ids: Array) -> Array:
+    """The order of rows by group (small codes >= 0), then by id (unique): one integer key
+    when both fit in one, as it sorts much faster than `lexsort`'s two."""
+    if len(ids) == 0:
+        return np.zeros(0, np.int64)
+    offset = ids - ids.min()
+    width = int(offset.max()) + 1
+    if (int(groups.max()) + 1) * width < INT64_LIMIT:
+        return np.argsort(groups * width + offset)
+    return np.lexsort((ids, groups))
 
 
 def lookup_sorted(values: Array, queries: Array) -> Array:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from songmay.allocation.engine import workers
 from songmay.allocation.engine.definitions import (
     DISTANCE_LABELS,
     ELSEWHERE,
@@ -30,6 +31,7 @@ from songmay.allocation.engine.definitions import (
 )
 from songmay.allocation.engine.network import (
     Network,
+    by_group_then_id,
     distinct_codes,
     group_rows,
     join_equal,
@@ -133,7 +135,7 @@ class _Allocation:
         )
         self.cls_size = np.bincount(cls, minlength=len(first))
         self.cls_start = starts_of(self.cls_size)
-        self.pupil_order = served[np.lexsort((self.pid[served], cls))]
+        self.pupil_order = served[by_group_then_id(cls, self.pid[served])]
         self.place = place
 
     # -- devices -------------------------------------------------------------------------
@@ -211,7 +213,10 @@ class _Allocation:
                 x = root[x]
             return x
 
-        for a, b in np.unique(np.stack([link_a, link_b]), axis=1).T.tolist():
+        # Each link once, as one integer (a 2-D unique sorts far more slowly).
+        width = n_provinces + 1
+        links = np.unique(link_a * width + link_b)
+        for a, b in zip((links // width).tolist(), (links % width).tolist(), strict=True):
             ra, rb = find(a), find(b)
             if ra != rb:
                 root[max(ra, rb)] = min(ra, rb)
@@ -238,15 +243,13 @@ class _Allocation:
         self.served = np.zeros(self.tiers, np.int64)
         parts = self.parts() if len(self.cls_size) and len(self.dc_size) else []
         for part in parts:
-            part.build()
             self.served += part.count()
         need = np.bincount(self.tier[self.tier >= 0], minlength=self.tiers)
         pieces = [(np.zeros(0, np.int64),) * 3]
-        for part in parts:
-            dc, cls, amount = part.pieces(part.choose(self.served, need))
+        finished = workers.finish_parts(parts, self.served, need)
+        for part, (dc, cls, amount, reached) in zip(parts, finished, strict=True):
             pieces.append((part.dc_idx[dc], part.cls_idx[cls], amount))
-            self.cls_reached[part.cls_idx] = part.reached()
-            del part.net  # the networks of all parts are never needed at once
+            self.cls_reached[part.cls_idx] = reached
         dc, cls, amount = (np.concatenate(column) for column in zip(*pieces, strict=True))
         return dc, cls, amount
 
@@ -618,8 +621,9 @@ class _Component:
 
     def count(self) -> Array:
         """Stage 1: the lexicographically largest numbers of pupils served, tier by tier."""
-        if self.everywhere:
+        if self.everywhere:  # no need of the whole network yet: `finish` builds it
             return self._count_by_kind()
+        self.build()
         net, tiers, big = self.net, self.tiers, max(1, self.m)
         n_tc = len(self.tc_tier)
         # Cost t per pupil of tier t; by the matroid argument every maximum flow of minimum
@@ -819,6 +823,15 @@ class _Component:
         cls_rc = np.ones(len(self.cls_size), np.int64)
         cls_rc[open_cls] = lc_rc[self.cls_level[open_cls], self.cls_tc[open_cls]]
         return rc_supply[self.dc_kind], rank_rc, cls_rc, rc_within, rc_over
+
+    def finish(self, served: Array, need: Array) -> workers.Finished:
+        """Stage 2 and its pieces, with the pupil classes reached; the network is let go."""
+        if self.everywhere:
+            self.build()
+        dc, cls, amount = self.pieces(self.choose(served, need))
+        reached = self.reached()
+        del self.net
+        return dc, cls, amount, reached
 
     def reached(self) -> Array:
         """Which of this part's pupil classes any suitable device can reach at all."""

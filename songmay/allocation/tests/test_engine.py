@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +20,9 @@ from songmay.allocation.engine import (
     check,
     eligible,
     objective,
+    workers,
 )
+from songmay.allocation.engine.network import by_group_then_id
 
 KINDS = ("tablet", "laptop", "smartphone")
 DEFAULT_PREFERENCES = {
@@ -397,3 +401,90 @@ def test_objective_and_check_see_what_is_wrong():
     ]
     assert objective([], pupils, devices, rules) == (0, 0, 0, 0)
     assert objective([(1, 11)], pupils, devices, rules) == (-1, 0, 0, 3)
+
+
+def provinces(count: int, rng: random.Random) -> tuple[list[Pupil], list[Device]]:
+    """`count` provinces of 10 schools, each with 300 pupils and about 90 devices."""
+    pupils, devices = [], []
+    for province in range(count):
+        for n in range(300):
+            school = province * 10 + rng.randrange(10)
+            commune = school // 5
+            pupils.append(
+                Pupil(
+                    id=len(pupils) + 1,
+                    level=rng.choice(["primary", "lower_secondary", "upper_secondary"]),
+                    household=rng.choice(["poor", "near_poor", "hardship"]),
+                    school=school,
+                    commune=commune,
+                    province=province,
+                    area_path=f"/{province}/{commune}/",
+                    special=rng.random() < 0.1,
+                    household_key=f"h{len(pupils) // 2}" if n % 7 == 0 else "",
+                    sibling=n % 2,
+                )
+            )
+        for _ in range(90):
+            school = province * 10 + rng.randrange(10)
+            at_school = rng.random() < 0.8
+            devices.append(
+                Device(
+                    id=len(devices) + 1,
+                    kind=rng.choice(["tablet", "laptop", "smartphone", "desktop"]),
+                    school=school if at_school else None,
+                    commune=school // 5 if at_school else None,
+                    province=province,
+                )
+            )
+    return pupils, devices
+
+
+def test_parts_finished_in_parallel_give_the_same_result(monkeypatch):
+    if workers.cores() < 2:
+        pytest.skip("one core: the parts are always finished in this process")
+    pupils, devices = provinces(6, random.Random(7))  # noqa: S311 (reproducible test data)
+    rules = Rules(level_preferences=DEFAULT_PREFERENCES, max_distance=2)
+    monkeypatch.setattr(workers, "PARALLEL_CLASSES", 10**12)
+    alone = allocate(pupils, devices, rules)
+    contexts = []
+    get_context = workers.multiprocessing.get_context
+    monkeypatch.setattr(
+        workers.multiprocessing,
+        "get_context",
+        lambda method: contexts.append(method) or get_context(method),
+    )
+    monkeypatch.setattr(workers, "PARALLEL_CLASSES", 0)
+    side_by_side = allocate(pupils, devices, rules)
+    assert contexts == ["fork"]
+    assert side_by_side == alone
+    assert len(alone.assigned) == 6 * 90
+    assert check(pairs(alone), pupils, devices, rules) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(-(2**62), 2**62)),
+        unique_by=lambda row: row[1],
+        max_size=30,
+    )
+)
+def test_rows_ordered_by_group_then_id_with_one_key_or_two(rows):
+    groups = np.array([group for group, _ in rows], np.int64)
+    ids = np.array([pupil for _, pupil in rows], np.int64)
+    assert by_group_then_id(groups, ids).tolist() == np.lexsort((ids, groups)).tolist()
+    near = ids % 1000 if len(set((ids % 1000).tolist())) == len(ids) else np.arange(len(ids))
+    assert by_group_then_id(groups, near).tolist() == np.lexsort((near, groups)).tolist()
+
+
+def test_parts_are_finished_here_when_no_process_can_be_started(monkeypatch):
+    pupils, devices = provinces(3, random.Random(5))  # noqa: S311 (reproducible test data)
+    rules = Rules(level_preferences=DEFAULT_PREFERENCES, max_distance=2)
+    alone = allocate(pupils, devices, rules)
+
+    def no_fork(method):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers, "PARALLEL_CLASSES", 0)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    monkeypatch.setattr(workers.multiprocessing, "get_context", no_fork)
+    assert allocate(pupils, devices, rules) == alone
