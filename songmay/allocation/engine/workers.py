@@ -44,26 +44,33 @@ def finish_parts(parts: Sequence[_Component], served: Array, need: Array) -> lis
     """Each part's `finish(served, need)`, in the order of `parts`."""
     processes = min(cores(), len(parts))
     if (
-        processes < 2
-        or sum(_size(part) for part in parts) < PARALLEL_CLASSES
-        or "fork" not in multiprocessing.get_all_start_methods()
+        processes >= 2
+        and sum(_size(part) for part in parts) >= PARALLEL_CLASSES
+        and "fork" in multiprocessing.get_all_start_methods()
     ):
-        return [part.finish(served, need) for part in parts]
+        finished = _side_by_side(parts, served, need, processes)
+        if finished is not None:
+            return finished
+    return [part.finish(served, need) for part in parts]
+
+
+def _side_by_side(
+    parts: Sequence[_Component], served: Array, need: Array, processes: int
+) -> list[Finished] | None:
+    """`finish_parts` in `processes` forked processes; None when none can be started (a limit
+    on processes), and the parts are then finished here."""
     global _parts  # noqa: PLW0603 - what the forked processes read
     _parts = parts
     # The largest first, so that no process is left alone with a large part at the end.
     order = sorted(range(len(parts)), key=lambda i: -_size(parts[i]))
     try:
-        pool = multiprocessing.get_context("fork").Pool(processes)
-    except OSError:  # no process to be had (a limit on processes): all here, one after another
-        _parts = ()
-        return [part.finish(served, need) for part in parts]
-    try:
+        try:
+            pool = multiprocessing.get_context("fork").Pool(processes)
+        except OSError:
+            return None
         with pool:
             done = pool.starmap(_finish, [(i, served, need) for i in order], chunksize=1)
     finally:
         _parts = ()
-    finished: list[Finished] = [done[0]] * len(parts)
-    for i, result in zip(order, done, strict=True):
-        finished[i] = result
-    return finished
+    finished = dict(zip(order, done, strict=True))
+    return [finished[i] for i in range(len(parts))]

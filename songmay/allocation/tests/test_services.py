@@ -1,6 +1,8 @@
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -148,6 +150,33 @@ def test_the_database_keeps_what_an_assignment_names_through_its_proposal(alloc_
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [row])  # noqa: S608 - ours
         connection.check_constraints()
+
+
+def test_events_of_earlier_approvals_go_so_the_history_shows_each_allocation_once(alloc_world):
+    w = alloc_world
+    run = run_approve(
+        actor=w["officer"], run=run_create(actor=w["officer"], campaign=w["campaign"])
+    )
+    assignment = Assignment.objects.filter(run=run).order_by("pk").first()
+    device = assignment.device
+    # What an approval wrote before its assignments were the history's entries.
+    DeviceEvent.objects.create(
+        device=device, at=assignment.created_at, kind="status", from_status="available",
+        to_status="assigned", actor=w["officer"], note=f"Phân bổ theo lượt số {run.number}",
+    )  # fmt: skip
+    typed = DeviceEvent.objects.create(
+        device=device, at=timezone.now(), kind="status", from_status="available",
+        to_status="assigned", actor=w["officer"], note="Phân bổ theo lượt số 1 (ghi tay)",
+    )  # fmt: skip
+    assert [e.to_status for e in device_timeline(device)].count("assigned") == 3
+
+    migration = importlib.import_module(
+        "songmay.allocation.migrations.0005_approval_events_read_from_assignments"
+    )
+    migration.drop_approval_events(django_apps, None)
+
+    assert list(DeviceEvent.objects.filter(to_status="assigned")) == [typed]
+    assert [e.to_status for e in device_timeline(device)].count("assigned") == 2
 
 
 def test_approval_reserves_the_devices_creates_the_assignments_and_audits(alloc_world):
