@@ -37,8 +37,15 @@ def group_rows(*columns: Array) -> tuple[Array, Array]:
     n = len(columns[0]) if columns else 0
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    key = distinct_codes(columns[0].astype(np.int64))[1]
     rows = np.arange(n)
+    radices = [int(column.max()) + 1 for column in columns]
+    if np.prod(radices, dtype=float) <= 4 * n:
+        # Few combinations of values (a level, a tier): one key, renumbered once.
+        key = np.zeros(n, np.int64)
+        for column, radix in zip(columns, radices, strict=True):
+            key = key * radix + column
+        columns = (key,)
+    key = distinct_codes(columns[0].astype(np.int64))[1]
     for column in columns[1:]:
         # A column constant within each group so far (a school's commune) splits none, and
         # the groups keep their order: no sort needed.
@@ -84,6 +91,15 @@ def join_equal(left: Array, right: Array) -> tuple[Array, Array]:
     i = np.repeat(np.arange(len(left)), count)
     within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     return i, order[np.repeat(lo, count) + within]
+
+
+def merged_distinct(a: Array, b: Array) -> Array:
+    """The distinct values of two sorted arrays, in order: `np.union1d` without its general
+    sort (a stable sort merges the two runs in one pass)."""
+    merged = np.sort(np.concatenate([a, b]), kind="stable")
+    keep = np.ones(len(merged), bool)
+    keep[1:] = merged[1:] != merged[:-1]
+    return merged[keep]
 
 
 def starts_of(sizes: Array) -> Array:
@@ -152,21 +168,39 @@ class Network:
             distance = shorter
         raise RuntimeError("a negative cycle: the flow is not optimal")
 
+    def _tightened(
+        self, tails: Array, heads: Array, capacities: Array, nodes: Array, supplies: Array
+    ) -> Array:
+        """Capacities no larger than any flow can use: an arc carries at most what can enter
+        its tail and at most what can leave its head. The flows allowed stay the same, but the
+        solver no longer pushes amounts that must come back (a third faster on a province)."""
+        supply = np.zeros(self.nodes, np.int64)
+        np.add.at(supply, np.asarray(nodes, np.int64), np.asarray(supplies, np.int64))
+        enter, leave = np.maximum(supply, 0), np.maximum(-supply, 0)
+        # The networks are layered, a few layers deep: each round carries a bound one layer on.
+        for _ in range(16):
+            # Float sums are exact here: capacities are counts of devices, far below 2**53.
+            into = np.bincount(heads, capacities, self.nodes).astype(np.int64) + enter
+            out = np.bincount(tails, capacities, self.nodes).astype(np.int64) + leave
+            tighter = np.minimum(capacities, np.minimum(into[tails], out[heads]))
+            if np.array_equal(tighter, capacities):
+                break
+            capacities = tighter
+        return capacities
+
     def solve(self, nodes: Array, supplies: Array, *, maximum: bool) -> Array:
         """A minimum-cost flow (of maximum value if `maximum`); the flow on every arc."""
         costs = np.concatenate(self.costs) if self.costs else np.zeros(0, np.int64)
         largest = int(np.abs(costs).max()) if len(costs) else 0
         if largest * (self.nodes + 1) >= INT64_LIMIT:
             raise ValueError("allocation too large for exact integer costs; split by province")
+        tails, heads = np.concatenate(self.tails), np.concatenate(self.heads)
+        capacities = self._tightened(tails, heads, np.concatenate(self.capacities), nodes, supplies)
         # Arcs that can carry nothing only slow the solver down: it sees the others alone.
-        capacities = np.concatenate(self.capacities)
         used = np.flatnonzero(capacities > 0).astype(np.int32)
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate(self.tails)[used],
-            np.concatenate(self.heads)[used],
-            capacities[used],
-            costs[used],
+            tails[used], heads[used], capacities[used], costs[used]
         )
         solver.set_nodes_supplies(np.asarray(nodes, np.int32), np.asarray(supplies, np.int64))
         status = solver.solve_max_flow_with_min_cost() if maximum else solver.solve()

@@ -7,6 +7,7 @@ import bisect
 import gc
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from songmay.allocation.engine.network import (
     group_rows,
     join_equal,
     lookup_sorted,
+    merged_distinct,
     number_text,
     ranks_within,
     starts_of,
@@ -84,7 +86,7 @@ class _Allocation:
         sibling = np.asarray(pupils.sibling, np.int64)
         special = np.asarray(pupils.special, bool)
         online = np.asarray(pupils.online_area, bool)
-        named_key = np.array([bool(key) for key in pupils.household_keys], bool)
+        named_key = np.fromiter(map(bool, pupils.household_keys), bool, len(pupils.household_keys))
         has_household = named_key[pupils.household_key] if n else np.zeros(0, bool)
         self.levels, self.level = _sorted_codes(pupils.levels, pupils.level)
         self.households, household = _sorted_codes(pupils.households, pupils.household)
@@ -135,7 +137,7 @@ class _Allocation:
         )
         self.cls_size = np.bincount(cls, minlength=len(first))
         self.cls_start = starts_of(self.cls_size)
-        self.pupil_order = served[by_group_then_id(cls, self.pid[served])]
+        self.served_rows, self.served_cls = served, cls
         self.place = place
 
     # -- devices -------------------------------------------------------------------------
@@ -162,7 +164,7 @@ class _Allocation:
         self.dc_province = province_code[first]
         self.dc_size = np.bincount(dc, minlength=len(first))
         self.dc_start = starts_of(self.dc_size)
-        self.device_order = np.lexsort((self.did, dc))
+        self.device_dc = dc
 
         # Preference rank of each (level, kind); -1 not allowed.
         self.rank = np.full((len(self.levels), len(self.kinds)), -1, np.int64)
@@ -237,13 +239,17 @@ class _Allocation:
             if cls_bounds[p] < cls_bounds[p + 1] and dc_bounds[p] < dc_bounds[p + 1]
         ]
 
-    def solve(self) -> tuple[Array, Array, Array]:
-        """The flow, part by part, cut into (device class, pupil class, count) pieces."""
-        self.cls_reached = np.zeros(len(self.cls_size), bool)
+    def count(self) -> list[_Component]:
+        """The parts, each with its lexicographically largest counts (stage 1), and their sum."""
         self.served = np.zeros(self.tiers, np.int64)
         parts = self.parts() if len(self.cls_size) and len(self.dc_size) else []
         for part in parts:
             self.served += part.count()
+        return parts
+
+    def solve(self, parts: list[_Component]) -> tuple[Array, Array, Array]:
+        """The flow, part by part, cut into (device class, pupil class, count) pieces."""
+        self.cls_reached = np.zeros(len(self.cls_size), bool)
         need = np.bincount(self.tier[self.tier >= 0], minlength=self.tiers)
         pieces = [(np.zeros(0, np.int64),) * 3]
         finished = workers.finish_parts(parts, self.served, need)
@@ -256,8 +262,19 @@ class _Allocation:
     # -- the answer ----------------------------------------------------------------------
     def run(self) -> ResultTable:
         self.read_pupils()
-        self.read_devices()
-        dc, cls, amount = self.solve()
+        # Pupils and devices in the order of their classes are needed only at the end. NumPy's
+        # sorts let go of the GIL, so a thread sorts them on another core meanwhile; it is gone
+        # before the solver forks its processes.
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            pupil_order = beside.submit(
+                by_group_then_id, self.served_cls, self.pid[self.served_rows]
+            )
+            self.read_devices()
+            device_order = beside.submit(np.lexsort, (self.did, self.device_dc))
+            parts = self.count()
+            self.pupil_order = self.served_rows[pupil_order.result()]
+            self.device_order = device_order.result()
+        dc, cls, amount = self.solve(parts)
 
         # Each piece takes the lowest free ids of its device class and of its pupil class.
         by_device = np.lexsort((cls, dc))
@@ -275,9 +292,12 @@ class _Allocation:
         device = self.device_order[device_at[piece] + within]
         pupil = self.pupil_order[pupil_at[piece] + within]
         pair_dc, pair_cls = dc[piece], cls[piece]
-        left_pupil, left_tier, left_why, left_whys = self.left(pupil, pair_cls)
+        with ThreadPoolExecutor(max_workers=1) as beside:  # the two share nothing they change
+            assigned = beside.submit(self.assigned, pupil, device, pair_dc, pair_cls)
+            left_pupil, left_tier, left_why, left_whys = self.left(pupil, pair_cls)
+            assigned_columns = assigned.result()
         return ResultTable(
-            *self.assigned(pupil, device, pair_dc, pair_cls),
+            *assigned_columns,
             left_pupil=left_pupil,
             left_tier=left_tier,
             left_why=left_why,
@@ -879,7 +899,7 @@ class _Component:
             order_out = np.lexsort((head, tail))
             cum_in = np.cumsum(in_amount[order_in])
             cum_out = np.cumsum(amount[order_out])
-            cuts = np.union1d(cum_in, cum_out)
+            cuts = merged_distinct(cum_in, cum_out)
             size = np.diff(cuts, prepend=0)
             at_in = order_in[np.searchsorted(cum_in, cuts)]
             at_out = order_out[np.searchsorted(cum_out, cuts)]

@@ -22,7 +22,7 @@ from songmay.allocation.engine import (
     objective,
     workers,
 )
-from songmay.allocation.engine.network import by_group_then_id
+from songmay.allocation.engine.network import by_group_then_id, group_rows, merged_distinct
 
 KINDS = ("tablet", "laptop", "smartphone")
 DEFAULT_PREFERENCES = {
@@ -488,3 +488,23 @@ def test_parts_are_finished_here_when_no_process_can_be_started(monkeypatch):
     monkeypatch.setattr(workers, "cores", lambda: 2)
     monkeypatch.setattr(workers.multiprocessing, "get_context", no_fork)
     assert allocate(pupils, devices, rules) == alone
+
+
+@given(st.lists(st.tuples(*(st.integers(0, 4),) * 3), max_size=40))
+def test_rows_grouped_in_the_sorted_order_of_their_values(rows):
+    columns = [np.array(column, np.int64) for column in zip(*rows, strict=True)] or [
+        np.zeros(0, np.int64)
+    ]
+    group, first = group_rows(*columns)
+    distinct = sorted(set(rows))
+    assert group.tolist() == [distinct.index(row) for row in rows]
+    assert first.tolist() == [rows.index(row) for row in distinct]
+
+
+@given(
+    st.lists(st.integers(0, 50), max_size=20).map(sorted),
+    st.lists(st.integers(0, 50), max_size=20).map(sorted),
+)
+def test_merged_distinct_is_the_union(a, b):
+    merged = merged_distinct(np.array(a, np.int64), np.array(b, np.int64))
+    assert merged.tolist() == sorted(set(a) | set(b))
