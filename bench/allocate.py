@@ -16,7 +16,7 @@ stores. Then:
 - read: the run's inputs read from the database (`allocation.inputs.read_inputs`);
 - solve: the engine (`allocation.engine.allocate_table`);
 - draft: the rest of `run_create` (summary, stored inputs, proposals and unserved rows);
-- write: `run_approve` (reserve the devices, create the assignments and their events).
+- write: `run_approve` (reserve the devices, create the assignments).
 
 Prints the seconds of each stage, the ratio of read + solve + write (and of the whole path,
 draft included) to the floor, and the process's peak memory.
