@@ -61,8 +61,11 @@ How it is solved, exactly and without a greedy step:
    of those alone. Its optimal node potentials, carried over to the whole network, fix every
    arc that all optima leave empty or fill (complementary slackness), and the whole network
    then only minimises the sum of distances, with unit costs 0 to 3.
-8. Every arc carries no more than can reach its tail or leave its head (`Network.solve`): the
-   flows allowed stay the same, and the solver pushes less that must come back.
+8. In step 4 a device class whose arcs go to its school's hub and that hub's ancestors enters
+   the school's hub alone and climbs, one arc up from each hub at cost 1 (`climb.py`); every
+   arc carries no more than can reach its tail or leave its head (`Network.solve`). Neither
+   changes which flows are allowed or what they cost; both make the network the solver sees
+   smaller.
 9. On a large network, steps 4 and 5 of the parts run side by side, a process per core
    (`workers.py`): the same work on the same data, so the same result.
 """

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from songmay.allocation.engine import workers
+from songmay.allocation.engine.climb import Climb
 from songmay.allocation.engine.definitions import (
     DISTANCE_LABELS,
     ELSEWHERE,
@@ -695,10 +696,9 @@ class _Component:
         t_served = np.where(partial, self.served, 0)
         net.add_arcs(self.t_node + np.arange(tiers), np.full(tiers, self.sink), t_served, 0)
         demand = np.flatnonzero(pl_demand)
-        flows = net.solve(
+        flows = self._solve_climbing(
             np.concatenate([[self.source, self.sink], self.pl_node + demand]),
             np.concatenate([[total, -int(t_served.sum())], -pl_demand[demand]]),
-            maximum=False,
         )
         cls_flows = flows[self.cls_arcs]
         cls_flows[fixed_cls] = self.cls_size[fixed_cls]
@@ -787,12 +787,36 @@ class _Component:
         np.subtract.at(supplies, tails[arcs], amounts)
         np.add.at(supplies, heads[arcs], amounts)
         nodes = np.flatnonzero(supplies)
-        flows = net.solve(nodes, supplies[nodes], maximum=False)
+        flows = self._solve_climbing(nodes, supplies[nodes])
         flows[arcs] += amounts
         cls_flows = flows[self.cls_arcs]
         cls_flows[fixed_cls] = self.cls_size[fixed_cls]
         flows[self.cls_arcs] = cls_flows
         return flows
+
+    def _solve_climbing(self, nodes: Array, supplies: Array) -> Array:
+        """`net.solve` of stage 2 with the device classes climbing the tree of hubs
+        (`climb.py`): the same optimum on a smaller network. The flow on the network's arcs."""
+        net = self.net
+        climb = Climb(
+            net.nodes,
+            down_tail=self.down_tail,
+            down_head=self.down_head,
+            arc_dc=self.dc_arc_dc,
+            arc_head=self.dc_arc_head,
+            arc_reach=self.dc_arc_reach,
+            reach=self.reach,
+            classes=len(self.dc_size),
+        )
+        block = len(net.tails)
+        net.capacities[1] = np.where(climb.dropped, 0, net.capacities[1])
+        up = net.add_arcs(climb.up_tail, climb.up_head, max(1, self.m), 1)
+        flows = net.solve(nodes, supplies, maximum=False)
+        for blocks in (net.tails, net.heads, net.capacities, net.costs):
+            del blocks[block:]
+        net.arcs = up.start
+        climb.back(flows[self.dc_arcs], flows[self.down_arcs], flows[up])
+        return flows[: up.start]
 
     def _kind_reduced_costs(
         self, share: Array, t_served: Array, fixed_cls: Array, open_cls: Array, open_tc: Array

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from songmay.allocation.engine import (
     check,
     eligible,
     objective,
+    solver,
     workers,
 )
 from songmay.allocation.engine.network import by_group_then_id, group_rows, merged_distinct
@@ -488,6 +490,95 @@ def test_parts_are_finished_here_when_no_process_can_be_started(monkeypatch):
     monkeypatch.setattr(workers, "cores", lambda: 2)
     monkeypatch.setattr(workers.multiprocessing, "get_context", no_fork)
     assert allocate(pupils, devices, rules) == alone
+
+
+@st.composite
+def tangled_instances(draw):
+    """Larger instances whose devices need not give the commune or province of their school,
+    nor pupils those of one another (data as it comes): where some device classes climb the
+    tree of hubs and others may not."""
+    size = draw(st.integers(5, 40))
+    rng = random.Random(draw(st.integers(0, 2**32)))  # noqa: S311 (reproducible test data)
+    levels = ["primary", "lower_secondary", "upper_secondary"]
+
+    def where() -> tuple[int, int, int]:
+        school = rng.randrange(6)
+        if rng.random() < 0.15:
+            return school, rng.randrange(4), rng.randrange(2)
+        return school, school // 2, school // 4
+
+    pupils = []
+    for n in range(size):
+        school, commune, province = where()
+        pupils.append(
+            Pupil(
+                id=n + 1, level=rng.choice(levels),
+                household=rng.choice(["poor", "near_poor", "hardship"]), school=school,
+                commune=commune, province=province, area_path=f"/{province}/{commune}/{school}/",
+                special=rng.random() < 0.2,
+            )
+        )  # fmt: skip
+    devices = []
+    for j in range(draw(st.integers(1, 30))):
+        school, commune, province = where()
+        place = rng.choice(["school", "school", "commune", "province"])
+        devices.append(
+            Device(
+                id=1000 + j, kind=rng.choice(["tablet", "laptop", "smartphone", "desktop"]),
+                school=school if place == "school" else None,
+                commune=commune if place != "province" else None, province=province,
+            )
+        )  # fmt: skip
+    rules = Rules(
+        level_preferences=DEFAULT_PREFERENCES,
+        max_distance=draw(st.integers(0, 3)),
+        fair_shares=draw(st.booleans()),
+    )
+    return pupils, devices, rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(tangled_instances())
+def test_climbing_the_hubs_finds_the_same_optimum_as_direct_arcs(instance):
+    pupils, devices, rules = instance
+    climbing = allocate(pupils, devices, rules)
+    with mock.patch.object(solver.Climb, "__init__", _no_climbing):
+        direct = allocate(pupils, devices, rules)
+    assert check(pairs(climbing), pupils, devices, rules) == []
+    assert objective(pairs(climbing), pupils, devices, rules) == objective(
+        pairs(direct), pupils, devices, rules
+    )
+
+
+def test_two_device_classes_that_enter_one_school_hub_share_its_flow_up():
+    # The devices' records give one school and commune but two provinces: two classes, both
+    # climbing from the same school's hub to the commune's. Found by the test above.
+    pupils = [
+        Pupil(id=9, level="primary", household="near_poor", school=3, commune=1, province=0,
+              area_path="/0/1/3/"),
+        Pupil(id=26, level="primary", household="hardship", school=2, commune=1, province=0,
+              area_path="/0/1/2/"),
+    ]  # fmt: skip
+    devices = [
+        Device(id=1005, kind="smartphone", school=2, commune=1, province=1),
+        Device(id=1023, kind="smartphone", school=2, commune=1, province=0),
+    ]
+    rules = Rules(level_preferences=DEFAULT_PREFERENCES, max_distance=1, fair_shares=False)
+    result = allocate(pupils, devices, rules)
+    assert check(pairs(result), pupils, devices, rules) == []
+    assert len(result.assigned) == 2
+    assert objective(pairs(result), pupils, devices, rules) == best_objective(
+        pupils, devices, rules
+    )
+
+
+def _no_climbing(self, nodes, *, arc_dc, classes, **network):
+    """A `Climb` by which no class climbs: the network with its direct arcs only."""
+    self.reach, self.parent = 0, np.full(nodes, -1, np.int64)
+    self.down_of = np.full(nodes, -1, np.int64)
+    self.chain, self.arc_at = [np.full(classes, -1, np.int64)], [np.full(classes, -1, np.int64)]
+    self.dropped = np.zeros(len(arc_dc), bool)
+    self.up_tail = self.up_head = np.zeros(0, np.int64)
 
 
 @given(st.lists(st.tuples(*(st.integers(0, 4),) * 3), max_size=40))
